@@ -1,0 +1,1 @@
+"""Sign-in: built-in accounts, access and refresh tokens, the current-user dependency."""

@@ -1,0 +1,151 @@
+"""Typed configuration read from ``TASKAPI_*`` environment variables (and ``.env``).
+
+Every value is validated when the settings object is built, so a bad value stops the
+service at start-up with a message naming the variable, never at the first request.
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_PRODUCTION_SECRET_BYTES = 32
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/taskapi.db"
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All configuration of one service process. Field ``x`` is read from ``TASKAPI_X``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TASKAPI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- runtime -------------------------------------------------------------------
+    env: Literal["development", "production"] = "development"
+    debug: bool = False
+
+    # --- database ------------------------------------------------------------------
+    database_url: str = DEFAULT_SQLITE_URL
+    # Migrations need a session-level connection; behind a transaction-mode pooler
+    # (Neon's "-pooler" host, PgBouncer) point this at the direct endpoint.
+    database_direct_url: str | None = None
+    # None = detect from the URL (Neon "-pooler" hosts and port 6432 mean a pooler).
+    database_pooler: bool | None = None
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
+    database_pool_timeout: float = Field(default=5.0, gt=0, le=300)
+    database_statement_timeout_ms: int = Field(default=15_000, ge=0)
+
+    # --- built-in accounts and tokens ---------------------------------------------------
+    local_auth: bool = True
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "taskapi"
+    jwt_audience: str = "taskapi"
+    access_token_ttl: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl: int = Field(default=2_592_000, ge=300, le=31_536_000)
+    # Argon2id cost. Defaults follow RFC 9106's second recommended option; tests lower them.
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
+
+    # --- HTTP ----------------------------------------------------------------------------
+    cors_origins: CommaList = Field(default_factory=list)
+    trusted_proxies: CommaList = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)
+
+    # --- logging -------------------------------------------------------------------------
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    log_format: Literal["json", "console"] | None = None
+
+    _split_lists = field_validator("cors_origins", "trusted_proxies", mode="before")(_split_commas)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_log_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url", "database_direct_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        allowed = ("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql+psycopg://")
+        if not value.startswith(allowed):
+            raise ValueError(
+                "must be an async SQLAlchemy URL starting with one of: " + ", ".join(allowed)
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _production_guard(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if self.local_auth and len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            problems.append(
+                f"TASKAPI_JWT_SECRET must be set to at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
+            )
+        if "*" in self.cors_origins:
+            problems.append("TASKAPI_CORS_ORIGINS may not be '*' (credentials are allowed)")
+        if self.debug:
+            problems.append("TASKAPI_DEBUG must be off")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    # --- derived values ---------------------------------------------------------------------
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migration_url(self) -> str:
+        return self.database_direct_url or self.database_url
+
+    @property
+    def effective_log_format(self) -> str:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.env == "production" else "console"
+
+    @property
+    def signing_key(self) -> str:
+        """The HS256 key for access tokens (and the cursor signatures derived from it)."""
+        if self.jwt_secret is None:  # only reachable in development, see get_settings()
+            raise RuntimeError("no JWT secret configured")
+        return self.jwt_secret.get_secret_value()
+
+
+def with_development_secret(settings: Settings) -> Settings:
+    """Give a development process a random signing key when none is configured."""
+    if settings.jwt_secret is not None:
+        return settings
+    warnings.warn(
+        "TASKAPI_JWT_SECRET is not set: using a random key for this process; "
+        "tokens will not survive a restart",
+        stacklevel=2,
+    )
+    return settings.model_copy(update={"jwt_secret": SecretStr(secrets.token_urlsafe(48))})
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own and pass them to create_app."""
+    return with_development_secret(Settings())

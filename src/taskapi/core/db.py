@@ -1,0 +1,118 @@
+"""Async engine and sessions for SQLite (embedded default) and PostgreSQL.
+
+One ``Database`` per application: it owns the engine and the session factory. The
+request-scoped transaction lives in ``core.deps.get_session``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from taskapi.core.config import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_POOLER_HOST = re.compile(r"-pooler\.")
+PGBOUNCER_DEFAULT_PORT = 6432
+
+
+def uses_pooler(url: str, configured: bool | None) -> bool:
+    """Whether connections go through a transaction-mode pooler (PgBouncer, Neon pooled)."""
+    if configured is not None:
+        return configured
+    parsed = make_url(url)
+    return bool(_POOLER_HOST.search(parsed.host or "")) or parsed.port == PGBOUNCER_DEFAULT_PORT
+
+
+def _sqlite_engine(url: str) -> AsyncEngine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
+        # Take over transaction control from the sqlite3 module so BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # SQLite has one writer. A deferred transaction that reads and then writes can
+        # fail with SQLITE_BUSY without waiting; taking the write lock up front makes
+        # concurrent requests queue on busy_timeout instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(settings: Settings, url: str) -> AsyncEngine:
+    connect_args: dict[str, Any] = {}
+    is_asyncpg = url.startswith("postgresql+asyncpg")
+    server_settings = {"application_name": "taskapi"}
+    if settings.database_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
+    if uses_pooler(url, settings.database_pooler):
+        # A transaction-mode pooler hands each transaction to any server connection:
+        # named prepared statements must not outlive it, and startup parameters
+        # other than the basics may be refused.
+        if is_asyncpg:
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = lambda: f"__asyncpg_{uuid4()}__"
+        else:
+            connect_args["prepare_threshold"] = None
+        server_settings = {}
+    if is_asyncpg:
+        connect_args["server_settings"] = server_settings
+    elif server_settings:
+        connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in server_settings.items())
+    return create_async_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
+    url = url or settings.database_url
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return _postgres_engine(settings, url)
+
+
+class Database:
+    """The engine and session factory of one application instance."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = create_engine(settings)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    def session(self) -> AsyncSession:
+        return self.sessionmaker()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

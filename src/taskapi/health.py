@@ -1,0 +1,33 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from taskapi.core.db import Database
+from taskapi.core.errors import ServiceUnavailable, problem_responses
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+    database: str | None = None
+
+
+@router.get("/healthz", response_model=Health, response_model_exclude_none=True)
+async def healthz() -> Health:
+    """The process is alive."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses=problem_responses(503))
+async def readyz(request: Request) -> Health:
+    """The service can reach its database (503 when it cannot)."""
+    database: Database = request.app.state.database
+    try:
+        await database.ping()
+    except Exception as exc:  # any failure to answer SELECT 1 means "not ready"
+        raise ServiceUnavailable("The database is not reachable") from exc
+    return Health(status="ok", database="ok")

@@ -1,0 +1,1 @@
+"""Tasks: the owner-scoped core of the API."""

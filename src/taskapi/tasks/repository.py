@@ -1,0 +1,111 @@
+"""All SQL about tasks. Every statement starts from ``owned(user_id)``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Uuid, bindparam, delete, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from taskapi.tasks.models import Task
+from taskapi.tasks.query import Keyset, Status, TaskFilters, TaskSort
+
+
+def owned(user_id: uuid.UUID) -> Select[Task]:
+    """The caller's tasks: the one place a task query may start from."""
+    return select(Task).where(col(Task.user_id) == user_id)
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+    result = await session.execute(owned(user_id).where(col(Task.id) == task_id))
+    return result.scalar_one_or_none()
+
+
+async def add(session: AsyncSession, task: Task) -> None:
+    session.add(task)
+    await session.flush()
+
+
+async def delete_owned(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(Task).where(col(Task.user_id) == user_id, col(Task.id) == task_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _filtered(statement: Select[Task], filters: TaskFilters) -> Select[Task]:
+    if filters.status is Status.pending:
+        statement = statement.where(col(Task.completed).is_(False))
+    elif filters.status is Status.completed:
+        statement = statement.where(col(Task.completed).is_(True))
+    if filters.priorities:
+        statement = statement.where(col(Task.priority).in_(filters.priorities))
+    if filters.due_before is not None:
+        statement = statement.where(col(Task.due_at) < filters.due_before)
+    if filters.due_after is not None:
+        statement = statement.where(col(Task.due_at) > filters.due_after)
+    if filters.overdue and filters.now is not None:
+        statement = statement.where(
+            col(Task.due_at) < filters.now,
+            col(Task.completed).is_(False),
+        )
+    return statement
+
+
+def _after(sort: TaskSort, keyset: Keyset) -> ColumnElement[bool]:
+    """Rows strictly after ``keyset`` in sort order, as one index-friendly row comparison."""
+    left = tuple_(sort.column, col(Task.id))
+    right = tuple_(
+        bindparam(None, keyset.value, type_=sort.column.type),
+        bindparam(None, keyset.id, type_=Uuid()),
+    )
+    return left < right if sort.descending else left > right
+
+
+def _ordered(statement: Select[Task], sort: TaskSort) -> Select[Task]:
+    if sort.descending:
+        return statement.order_by(sort.column.desc(), col(Task.id).desc())
+    return statement.order_by(sort.column.asc(), col(Task.id).asc())
+
+
+async def _fetch(session: AsyncSession, statement: Select[Task]) -> list[Task]:
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def list_page(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: int,
+    after: Keyset | None,
+) -> list[Task]:
+    """Up to ``limit`` tasks after ``after`` in sort order (ties broken by id).
+
+    A nullable sort key (``due_at``) puts tasks without a value last in both
+    directions. That is read as two index range scans, the dated tasks and then the
+    undated ones, instead of one OR that no index can serve.
+    """
+    base = _filtered(owned(user_id), filters)
+    if not sort.nullable:
+        statement = base if after is None else base.where(_after(sort, after))
+        return await _fetch(session, _ordered(statement, sort).limit(limit))
+
+    rows: list[Task] = []
+    column: Any = sort.column
+    if after is None or after.value is not None:
+        dated = base.where(column.is_not(None))
+        if after is not None:
+            dated = dated.where(_after(sort, after))
+        rows = await _fetch(session, _ordered(dated, sort).limit(limit))
+    if len(rows) < limit:
+        undated = base.where(column.is_(None))
+        if after is not None and after.value is None:
+            undated = undated.where(
+                col(Task.id) < after.id if sort.descending else col(Task.id) > after.id
+            )
+        id_order = col(Task.id).desc() if sort.descending else col(Task.id).asc()
+        rows += await _fetch(session, undated.order_by(id_order).limit(limit - len(rows)))
+    return rows

@@ -1,0 +1,171 @@
+"""Task routes under /api/v1/tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from taskapi.auth.dependencies import CurrentUser
+from taskapi.core.deps import JsonBody, SessionDep
+from taskapi.core.errors import problem_responses
+from taskapi.core.http import entity_tag, matches_if_none_match
+from taskapi.core.models import utcnow
+from taskapi.core.pagination import MAX_CURSOR_LENGTH
+from taskapi.core.schemas import UTCTimestamp
+from taskapi.tasks import service
+from taskapi.tasks.dependencies import CursorCodecDep, OwnedTask
+from taskapi.tasks.models import Priority, Task
+from taskapi.tasks.query import SortKey, Status, TaskFilters, TaskSort
+from taskapi.tasks.schemas import (
+    TaskCompletion,
+    TaskCreate,
+    TaskPage,
+    TaskRead,
+    TaskReplace,
+    TaskUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=256, description="Only change the task if its ETag still matches (else 412)."
+    ),
+]
+WRITE_ERRORS = problem_responses(401, 404, 409, 412, 413, 415, 422)
+
+
+def _with_etag(response: Response, task: Task) -> Task:
+    response.headers["ETag"] = entity_tag(task.version)
+    return task
+
+
+@router.get("", response_model=TaskPage, responses=problem_responses(401, 422))
+async def list_tasks(
+    user: CurrentUser,
+    session: SessionDep,
+    codec: CursorCodecDep,
+    status_: Annotated[Status, Query(alias="status")] = Status.all,
+    priority: Annotated[list[Priority] | None, Query(description="Any of these.")] = None,
+    due_before: Annotated[UTCTimestamp | None, Query()] = None,
+    due_after: Annotated[UTCTimestamp | None, Query()] = None,
+    overdue: Annotated[bool, Query(description="Due in the past and not completed.")] = False,
+    sort: Annotated[
+        SortKey, Query(description="Prefix - for descending; ties by id.")
+    ] = SortKey.created_at_desc,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+) -> TaskPage:
+    """List the caller's tasks, filtered and sorted, one keyset page at a time."""
+    filters = TaskFilters(
+        status=status_,
+        priorities=tuple(dict.fromkeys(priority or ())),
+        due_before=due_before,
+        due_after=due_after,
+        overdue=overdue,
+        now=utcnow(),
+    )
+    return await service.list_page(
+        session, codec, user, filters, TaskSort.parse(sort), limit, cursor
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskRead,
+    dependencies=[JsonBody],
+    responses=problem_responses(401, 413, 415, 422),
+)
+async def create_task(
+    data: TaskCreate, user: CurrentUser, session: SessionDep, response: Response
+) -> Task:
+    """Create a task."""
+    task = await service.create(session, user, data)
+    response.headers["Location"] = f"{router.prefix}/{task.id}"
+    return _with_etag(response, task)
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskRead,
+    responses={
+        304: {"description": "Not modified (If-None-Match matched)"},
+        **problem_responses(401, 404, 422),
+    },
+)
+async def get_task(
+    task: OwnedTask,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(max_length=256)] = None,
+) -> Task | Response:
+    """One task; answers 304 when If-None-Match names its current ETag."""
+    if matches_if_none_match(if_none_match, task.version):
+        return Response(
+            status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": entity_tag(task.version)}
+        )
+    return _with_etag(response, task)
+
+
+@router.patch(
+    "/{task_id}", response_model=TaskRead, dependencies=[JsonBody], responses=WRITE_ERRORS
+)
+async def update_task(
+    data: TaskUpdate,
+    task: OwnedTask,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Task:
+    """Change some fields of a task."""
+    return _with_etag(response, await service.update(session, task, data, if_match))
+
+
+@router.put("/{task_id}", response_model=TaskRead, dependencies=[JsonBody], responses=WRITE_ERRORS)
+async def replace_task(
+    data: TaskReplace,
+    task: OwnedTask,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Task:
+    """Replace a task: fields not given return to their defaults."""
+    return _with_etag(response, await service.replace(session, task, data, if_match))
+
+
+@router.delete(
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(401, 404, 412, 422),
+)
+async def delete_task(
+    task: OwnedTask, user: CurrentUser, session: SessionDep, if_match: IfMatch = None
+) -> Response:
+    """Delete a task."""
+    await service.delete(session, user, task, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{task_id}/complete",
+    response_model=TaskCompletion,
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def complete_task(task: OwnedTask, session: SessionDep, response: Response) -> TaskCompletion:
+    """Mark a task done (idempotent); a recurring task returns its next occurrence under `next`."""
+    done, successor = await service.complete(session, task)
+    _with_etag(response, done)
+    completion = TaskCompletion.model_validate(done)
+    completion.next = TaskRead.model_validate(successor) if successor else None
+    return completion
+
+
+@router.post(
+    "/{task_id}/reopen", response_model=TaskRead, responses=problem_responses(401, 404, 409, 422)
+)
+async def reopen_task(task: OwnedTask, session: SessionDep, response: Response) -> Task:
+    """Mark a task not done (idempotent)."""
+    return _with_etag(response, await service.reopen(session, task))

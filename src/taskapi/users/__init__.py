@@ -1,0 +1,1 @@
+"""Accounts: the user table, the profile routes and account deletion."""
