@@ -19,6 +19,7 @@ from taskapi.core.logging import configure_logging
 from taskapi.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from taskapi.core.pagination import CursorCodec
 from taskapi.core.security import AccessTokenCodec, PasswordHasher
+from taskapi.tags import router as tags_router
 from taskapi.tasks import router as tasks_router
 from taskapi.users import router as users_router
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(auth_router.router)
     app.include_router(users_router.router)
     app.include_router(tasks_router.router)
+    app.include_router(tags_router.router)
 
     # Outermost last: the request id wraps everything, so even a 413 carries one.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -3,9 +3,11 @@
 from sqlmodel import SQLModel
 
 from taskapi.auth.models import RefreshToken
+from taskapi.idempotency.models import IdempotencyRecord
+from taskapi.tags.models import Tag, TaskTag
 from taskapi.tasks.models import Task
 from taskapi.users.models import User
 
 metadata = SQLModel.metadata
 
-__all__ = ["RefreshToken", "Task", "User", "metadata"]
+__all__ = ["IdempotencyRecord", "RefreshToken", "Tag", "Task", "TaskTag", "User", "metadata"]

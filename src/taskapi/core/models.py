@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Dialect, SmallInteger
+from sqlalchemy import DateTime, Dialect, SmallInteger, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -66,3 +66,20 @@ class RankedEnum(TypeDecorator[E]):
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> E | None:
         return None if value is None else self._members[value]
+
+
+class EnumText(TypeDecorator[E]):
+    """Stores an enum as its value text and reads it back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: E | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(self.enum_type(value).value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_type(value)

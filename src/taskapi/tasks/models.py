@@ -5,10 +5,10 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Integer, Uuid
 from sqlmodel import Field, SQLModel
 
-from taskapi.core.models import RankedEnum, UTCDateTime, utcnow
+from taskapi.core.models import EnumText, RankedEnum, UTCDateTime, utcnow
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 10_000
@@ -38,8 +38,12 @@ _version_column = Column("version", Integer, nullable=False, default=1)
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
-        # The default listing (newest first) and its keyset pagination.
+        # One index per sort key, each ending in id: keyset pages are index range scans.
         Index("ix_tasks_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_tasks_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        Index("ix_tasks_user_id_due_at_id", "user_id", "due_at", "id"),
+        Index("ix_tasks_user_id_priority_id", "user_id", "priority", "id"),
+        Index("ix_tasks_user_id_title_id", "user_id", "title", "id"),
     )
     # The ORM adds "WHERE version = <loaded>" to every UPDATE and bumps it: the
     # optimistic-concurrency check behind If-Match costs no extra query.
@@ -55,7 +59,7 @@ class Task(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     priority: Priority = Field(default=Priority.none, sa_type=RankedEnum(Priority))
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    recurrence: Recurrence | None = Field(default=None, sa_type=String(10))
+    recurrence: Recurrence | None = Field(default=None, sa_type=EnumText(Recurrence, 10))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The occurrence that completing this recurring task created, so that completing

@@ -18,10 +18,10 @@ def _add_months(moment: datetime, months: int) -> datetime:
 
 def next_due(due_at: datetime, recurrence: Recurrence) -> datetime:
     """The due date of the occurrence after one due at ``due_at``; OverflowError past 9999."""
-    if recurrence is Recurrence.daily:
+    if recurrence == Recurrence.daily:
         return due_at + timedelta(days=1)
-    if recurrence is Recurrence.weekly:
+    if recurrence == Recurrence.weekly:
         return due_at + timedelta(weeks=1)
-    if recurrence is Recurrence.monthly:
+    if recurrence == Recurrence.monthly:
         return _add_months(due_at, 1)
     return _add_months(due_at, 12)

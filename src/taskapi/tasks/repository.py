@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, bindparam, delete, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from taskapi.core.sql import dialect_name
+from taskapi.tags.models import Tag, TaskTag, tag_key
+from taskapi.tasks import search
 from taskapi.tasks.models import Task
 from taskapi.tasks.query import Keyset, Status, TaskFilters, TaskSort
 
@@ -35,7 +49,19 @@ async def delete_owned(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.
     return bool(getattr(result, "rowcount", 0))
 
 
-def _filtered(statement: Select[Task], filters: TaskFilters) -> Select[Task]:
+def _has_tag(user_id: uuid.UUID, name: str) -> ColumnElement[bool]:
+    return exists().where(
+        col(TaskTag.task_id) == col(Task.id),
+        col(TaskTag.user_id) == user_id,
+        col(TaskTag.tag_id) == col(Tag.id),
+        col(Tag.user_id) == user_id,
+        col(Tag.name_key) == tag_key(name),
+    )
+
+
+def _filtered(
+    statement: Select[Task], user_id: uuid.UUID, filters: TaskFilters, dialect: str
+) -> Select[Task]:
     if filters.status is Status.pending:
         statement = statement.where(col(Task.completed).is_(False))
     elif filters.status is Status.completed:
@@ -46,6 +72,10 @@ def _filtered(statement: Select[Task], filters: TaskFilters) -> Select[Task]:
         statement = statement.where(col(Task.due_at) < filters.due_before)
     if filters.due_after is not None:
         statement = statement.where(col(Task.due_at) > filters.due_after)
+    for name in filters.tags:  # all of them
+        statement = statement.where(_has_tag(user_id, name))
+    if filters.text is not None:
+        statement = statement.where(search.matches(dialect, filters.text))
     if filters.overdue and filters.now is not None:
         statement = statement.where(
             col(Task.due_at) < filters.now,
@@ -88,7 +118,7 @@ async def list_page(
     directions. That is read as two index range scans, the dated tasks and then the
     undated ones, instead of one OR that no index can serve.
     """
-    base = _filtered(owned(user_id), filters)
+    base = _filtered(owned(user_id), user_id, filters, dialect_name(session))
     if not sort.nullable:
         statement = base if after is None else base.where(_after(sort, after))
         return await _fetch(session, _ordered(statement, sort).limit(limit))
@@ -109,3 +139,18 @@ async def list_page(
         id_order = col(Task.id).desc() if sort.descending else col(Task.id).asc()
         rows += await _fetch(session, undated.order_by(id_order).limit(limit - len(rows)))
     return rows
+
+
+async def touch_tagged(
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, now: datetime
+) -> None:
+    """New version for every task carrying the tag (its tag list is about to change)."""
+    tagged = select(col(TaskTag.task_id)).where(
+        col(TaskTag.user_id) == user_id, col(TaskTag.tag_id) == tag_id
+    )
+    await session.execute(
+        update(Task)
+        .where(col(Task.user_id) == user_id, col(Task.id).in_(tagged))
+        .values(version=col(Task.version) + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from taskapi.auth.dependencies import CurrentUser
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
 from taskapi.core.http import entity_tag, matches_if_none_match
-from taskapi.core.models import utcnow
 from taskapi.core.pagination import MAX_CURSOR_LENGTH
-from taskapi.core.schemas import UTCTimestamp
+from taskapi.idempotency.models import KEY_MAX_LENGTH
 from taskapi.tasks import service
-from taskapi.tasks.dependencies import CursorCodecDep, OwnedTask
-from taskapi.tasks.models import Priority, Task
-from taskapi.tasks.query import SortKey, Status, TaskFilters, TaskSort
+from taskapi.tasks.dependencies import CursorCodecDep, ListFilters, ListSort, OwnedTask
 from taskapi.tasks.schemas import (
     TaskCompletion,
     TaskCreate,
@@ -30,14 +27,21 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 IfMatch = Annotated[
     str | None,
+    Header(max_length=256, description="Change only if the ETag still matches (else 412)."),
+]
+IdempotencyKey = Annotated[
+    str | None,
     Header(
-        max_length=256, description="Only change the task if its ETag still matches (else 412)."
+        min_length=1,
+        max_length=KEY_MAX_LENGTH,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe create: the same key and body return the first result (24 h).",
     ),
 ]
 WRITE_ERRORS = problem_responses(401, 404, 409, 412, 413, 415, 422)
 
 
-def _with_etag(response: Response, task: Task) -> Task:
+def _with_etag(response: Response, task: TaskRead) -> TaskRead:
     response.headers["ETag"] = entity_tag(task.version)
     return task
 
@@ -47,29 +51,15 @@ async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
     codec: CursorCodecDep,
-    status_: Annotated[Status, Query(alias="status")] = Status.all,
-    priority: Annotated[list[Priority] | None, Query(description="Any of these.")] = None,
-    due_before: Annotated[UTCTimestamp | None, Query()] = None,
-    due_after: Annotated[UTCTimestamp | None, Query()] = None,
-    overdue: Annotated[bool, Query(description="Due in the past and not completed.")] = False,
-    sort: Annotated[
-        SortKey, Query(description="Prefix - for descending; ties by id.")
-    ] = SortKey.created_at_desc,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+    filters: ListFilters,
+    sort: ListSort,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of a page.")
+    ] = None,
 ) -> TaskPage:
     """List the caller's tasks, filtered and sorted, one keyset page at a time."""
-    filters = TaskFilters(
-        status=status_,
-        priorities=tuple(dict.fromkeys(priority or ())),
-        due_before=due_before,
-        due_after=due_after,
-        overdue=overdue,
-        now=utcnow(),
-    )
-    return await service.list_page(
-        session, codec, user, filters, TaskSort.parse(sort), limit, cursor
-    )
+    return await service.list_page(session, codec, user, filters, sort, limit, cursor)
 
 
 @router.post(
@@ -77,13 +67,25 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     response_model=TaskRead,
     dependencies=[JsonBody],
-    responses=problem_responses(401, 413, 415, 422),
+    responses=problem_responses(401, 409, 413, 415, 422),
 )
 async def create_task(
-    data: TaskCreate, user: CurrentUser, session: SessionDep, response: Response
-) -> Task:
-    """Create a task."""
-    task = await service.create(session, user, data)
+    data: TaskCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TaskRead:
+    """Create a task (send `Idempotency-Key` to make retries safe)."""
+    if idempotency_key is None:
+        task = await service.create(session, user, data)
+    else:
+        task, replayed = await service.create_idempotent(
+            session, user, data, idempotency_key, request.url.path
+        )
+        if replayed:
+            response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"{router.prefix}/{task.id}"
     return _with_etag(response, task)
 
@@ -92,21 +94,22 @@ async def create_task(
     "/{task_id}",
     response_model=TaskRead,
     responses={
-        304: {"description": "Not modified (If-None-Match matched)"},
+        304: {"description": "Not modified: If-None-Match names the current ETag"},
         **problem_responses(401, 404, 422),
     },
 )
 async def get_task(
     task: OwnedTask,
+    session: SessionDep,
     response: Response,
     if_none_match: Annotated[str | None, Header(max_length=256)] = None,
-) -> Task | Response:
+) -> TaskRead | Response:
     """One task; answers 304 when If-None-Match names its current ETag."""
     if matches_if_none_match(if_none_match, task.version):
         return Response(
             status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": entity_tag(task.version)}
         )
-    return _with_etag(response, task)
+    return _with_etag(response, await service.one_view(session, task))
 
 
 @router.patch(
@@ -118,7 +121,7 @@ async def update_task(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> Task:
+) -> TaskRead:
     """Change some fields of a task."""
     return _with_etag(response, await service.update(session, task, data, if_match))
 
@@ -130,7 +133,7 @@ async def replace_task(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> Task:
+) -> TaskRead:
     """Replace a task: fields not given return to their defaults."""
     return _with_etag(response, await service.replace(session, task, data, if_match))
 
@@ -155,17 +158,15 @@ async def delete_task(
     responses=problem_responses(401, 404, 409, 422),
 )
 async def complete_task(task: OwnedTask, session: SessionDep, response: Response) -> TaskCompletion:
-    """Mark a task done (idempotent); a recurring task returns its next occurrence under `next`."""
+    """Mark a task done (idempotent); a recurring task returns its next occurrence as `next`."""
     done, successor = await service.complete(session, task)
     _with_etag(response, done)
-    completion = TaskCompletion.model_validate(done)
-    completion.next = TaskRead.model_validate(successor) if successor else None
-    return completion
+    return TaskCompletion.model_validate({**done.model_dump(), "next": successor})
 
 
 @router.post(
     "/{task_id}/reopen", response_model=TaskRead, responses=problem_responses(401, 404, 409, 422)
 )
-async def reopen_task(task: OwnedTask, session: SessionDep, response: Response) -> Task:
+async def reopen_task(task: OwnedTask, session: SessionDep, response: Response) -> TaskRead:
     """Mark a task not done (idempotent)."""
     return _with_etag(response, await service.reopen(session, task))

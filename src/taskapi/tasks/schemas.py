@@ -4,9 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
 
 from taskapi.core.schemas import RequestModel, ResponseModel, UTCTimestamp
+from taskapi.tags.models import tag_key
+from taskapi.tags.schemas import TagName
 from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Recurrence
 
 Title = Annotated[
@@ -31,6 +40,29 @@ Description = Annotated[
 ]
 
 
+MAX_TAGS_PER_TASK = 20
+
+
+def _merge_tags(names: list[str]) -> list[str]:
+    """Merge names that differ only in case (the first spelling wins), then cap the count."""
+    merged: dict[str, str] = {}
+    for name in names:
+        merged.setdefault(tag_key(name), name)
+    if len(merged) > MAX_TAGS_PER_TASK:
+        raise ValueError(f"at most {MAX_TAGS_PER_TASK} different tags per task")
+    return list(merged.values())
+
+
+Tags = Annotated[
+    list[TagName],
+    Field(
+        max_length=200,
+        description=f"Up to {MAX_TAGS_PER_TASK} tag names; duplicates (ignoring case) are merged.",
+    ),
+    AfterValidator(_merge_tags),
+]
+
+
 class TaskWrite(RequestModel):
     """Fields a client may set on create and on full replacement (PUT)."""
 
@@ -40,6 +72,7 @@ class TaskWrite(RequestModel):
     priority: Priority = Priority.none
     due_at: UTCTimestamp | None = None
     recurrence: Recurrence | None = None
+    tags: Tags = Field(default_factory=list)
 
 
 class TaskCreate(TaskWrite):
@@ -59,8 +92,9 @@ class TaskUpdate(RequestModel):
     priority: Priority | None = None
     due_at: UTCTimestamp | None = None
     recurrence: Recurrence | None = None
+    tags: Tags | None = None
 
-    @field_validator("title", "completed", "priority", mode="before")
+    @field_validator("title", "completed", "priority", "tags", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -76,6 +110,7 @@ class TaskRead(ResponseModel):
     completed_at: datetime | None
     priority: Priority
     due_at: datetime | None
+    tags: list[str] = Field(description="Tag names, alphabetical (ignoring case).")
     recurrence: Recurrence | None
     created_at: datetime
     updated_at: datetime

@@ -1,8 +1,13 @@
-"""Business rules of tasks. Every function acts for one owner; SQL lives in the repository."""
+"""Business rules of tasks. Every function acts for one owner; SQL lives in the repositories.
+
+Functions that answer a client return ``TaskRead`` views (the row plus its tag names);
+the ORM ``Task`` stays inside the service layer.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +17,9 @@ from taskapi.core.errors import Conflict, PreconditionFailed, UnprocessableEntit
 from taskapi.core.http import check_if_match
 from taskapi.core.models import utcnow
 from taskapi.core.pagination import CursorCodec, InvalidCursor
+from taskapi.idempotency import service as idempotency
+from taskapi.tags import service as tag_service
+from taskapi.tags.models import tag_key
 from taskapi.tasks import repository
 from taskapi.tasks.errors import TaskNotFound
 from taskapi.tasks.models import Task
@@ -20,18 +28,53 @@ from taskapi.tasks.recurrence import next_due
 from taskapi.tasks.schemas import TaskCreate, TaskPage, TaskRead, TaskReplace, TaskUpdate
 from taskapi.users.models import User
 
+TASK_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
 
-async def create(session: AsyncSession, user: User, data: TaskCreate) -> Task:
+
+def view(task: Task, tags: Sequence[str]) -> TaskRead:
+    values = {name: getattr(task, name) for name in TASK_FIELDS}
+    return TaskRead.model_validate({**values, "tags": list(tags)})
+
+
+async def views(session: AsyncSession, user_id: uuid.UUID, tasks: Sequence[Task]) -> list[TaskRead]:
+    """Views of many tasks with their tags, loaded in one query."""
+    tags = await tag_service.tags_of(session, user_id, [task.id for task in tasks])
+    return [view(task, tags.get(task.id, [])) for task in tasks]
+
+
+async def one_view(session: AsyncSession, task: Task) -> TaskRead:
+    return (await views(session, task.user_id, [task]))[0]
+
+
+async def _insert(session: AsyncSession, task: Task, tags: Sequence[str]) -> TaskRead:
+    await repository.add(session, task)
+    await tag_service.set_task_tags(session, task.user_id, task.id, tags)
+    return view(task, sorted(tags, key=tag_key))
+
+
+async def create(session: AsyncSession, user: User, data: TaskCreate) -> TaskRead:
     now = utcnow()
     task = Task(
         user_id=user.id,
-        **data.model_dump(),
+        **data.model_dump(exclude={"tags"}),
         completed_at=now if data.completed else None,
         created_at=now,
         updated_at=now,
     )
-    await repository.add(session, task)
-    return task
+    return await _insert(session, task, data.tags)
+
+
+async def create_idempotent(
+    session: AsyncSession, user: User, data: TaskCreate, key: str, path: str
+) -> tuple[TaskRead, bool]:
+    """Create once per (user, key): a retry returns the first result, flagged as replayed."""
+    request = idempotency.fingerprint("POST", path, data.model_dump(mode="json"))
+    stored = await idempotency.claim(session, user.id, key, request)
+    if stored is not None:
+        return TaskRead.model_validate_json(stored.body), True
+    created = await create(session, user, data)
+    await idempotency.store(session, user.id, key, 201, created.model_dump_json())
+    return created, False
 
 
 async def get(session: AsyncSession, user: User, task_id: uuid.UUID) -> Task:
@@ -68,22 +111,27 @@ async def list_page(
     after = _read_cursor(codec, cursor, user, sort) if cursor else None
     rows = await repository.list_page(session, user.id, filters, sort, limit + 1, after)
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = (
-        codec.encode(_cursor_payload(user, sort, sort.keyset_of(page[-1]))) if more else None
-    )
-    return TaskPage(items=[TaskRead.model_validate(task) for task in page], next_cursor=next_cursor)
+    next_cursor = None
+    if more:
+        next_cursor = codec.encode(_cursor_payload(user, sort, sort.keyset_of(page[-1])))
+    return TaskPage(items=await views(session, user.id, page), next_cursor=next_cursor)
 
 
 async def _save(
     session: AsyncSession, task: Task, changes: dict[str, Any], if_match: str | None
-) -> Task:
-    """Apply the changes that differ; bump ``updated_at`` (the ORM bumps ``version``)."""
+) -> TaskRead:
+    """Apply what differs; bump ``updated_at`` (the ORM bumps ``version``)."""
     check_if_match(if_match, task.version)
+    current_tags = (await tag_service.tags_of(session, task.user_id, [task.id])).get(task.id, [])
+    new_tags = changes.pop("tags", None)
+    tags_change = new_tags is not None and sorted(map(tag_key, new_tags)) != sorted(
+        map(tag_key, current_tags)
+    )
     changes = {name: value for name, value in changes.items() if getattr(task, name) != value}
     if "completed" in changes:
         changes["completed_at"] = utcnow() if changes["completed"] else None
-    if not changes:
-        return task
+    if not changes and not tags_change:
+        return view(task, current_tags)
     for name, value in changes.items():
         setattr(task, name, value)
     task.updated_at = utcnow()
@@ -93,16 +141,21 @@ async def _save(
         if if_match is not None:
             raise PreconditionFailed("The task was changed by another request") from exc
         raise Conflict("The task was changed by another request; retry") from exc
-    return task
+    if tags_change:
+        await tag_service.set_task_tags(session, task.user_id, task.id, new_tags)
+        current_tags = sorted(new_tags, key=tag_key)
+    return view(task, current_tags)
 
 
-async def update(session: AsyncSession, task: Task, data: TaskUpdate, if_match: str | None) -> Task:
+async def update(
+    session: AsyncSession, task: Task, data: TaskUpdate, if_match: str | None
+) -> TaskRead:
     return await _save(session, task, data.model_dump(exclude_unset=True), if_match)
 
 
 async def replace(
     session: AsyncSession, task: Task, data: TaskReplace, if_match: str | None
-) -> Task:
+) -> TaskRead:
     return await _save(session, task, data.model_dump(), if_match)
 
 
@@ -112,7 +165,7 @@ async def delete(session: AsyncSession, user: User, task: Task, if_match: str | 
         raise TaskNotFound()
 
 
-async def _spawn_next(session: AsyncSession, task: Task) -> Task | None:
+async def _spawn_next(session: AsyncSession, task: Task, tags: Sequence[str]) -> TaskRead | None:
     if task.recurrence is None or task.due_at is None or task.next_task_id is not None:
         return None
     try:
@@ -132,28 +185,29 @@ async def _spawn_next(session: AsyncSession, task: Task) -> Task | None:
         created_at=now,
         updated_at=now,
     )
-    await repository.add(session, successor)
+    created = await _insert(session, successor, tags)
     task.next_task_id = successor.id
-    return successor
+    return created
 
 
-async def complete(session: AsyncSession, task: Task) -> tuple[Task, Task | None]:
+async def complete(session: AsyncSession, task: Task) -> tuple[TaskRead, TaskRead | None]:
     """Mark done (a no-op when already done); a recurring task yields its next occurrence."""
     if task.completed:
-        return task, None
+        return await one_view(session, task), None
     try:
         async with session.begin_nested():
-            successor = await _spawn_next(session, task)
-            await _save(session, task, {"completed": True}, None)
+            tags = (await one_view(session, task)).tags
+            successor = await _spawn_next(session, task, tags)
+            done = await _save(session, task, {"completed": True}, None)
     except Conflict:
         # A concurrent request won the race; if it completed the task, so did we.
         await session.refresh(task)
         if task.completed:
-            return task, None
+            return await one_view(session, task), None
         raise
-    return task, successor
+    return done, successor
 
 
-async def reopen(session: AsyncSession, task: Task) -> Task:
+async def reopen(session: AsyncSession, task: Task) -> TaskRead:
     """Mark not done (a no-op when already pending)."""
     return await _save(session, task, {"completed": False}, None)

@@ -1,0 +1,1 @@
+"""Tags: per-user labels on tasks, case-insensitive, renamable and mergeable."""
