@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from taskapi import __version__, health
 from taskapi.auth import router as auth_router
+from taskapi.auth.authenticator import Authenticator
+from taskapi.auth.external import ExternalVerifier
+from taskapi.auth.jwks import JwksCache
 from taskapi.auth.service import TokenService
+from taskapi.compat import router as compat_router
 from taskapi.core.config import Settings, get_settings
 from taskapi.core.db import Database
 from taskapi.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -37,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.http.aclose()
         await app.state.database.dispose()
 
     app = FastAPI(
@@ -50,7 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = Database(settings)
     app.state.hasher = PasswordHasher(settings)
-    app.state.tokens = TokenService(AccessTokenCodec(settings), settings.refresh_token_ttl)
+    codec = AccessTokenCodec(settings)
+    app.state.tokens = TokenService(codec, settings.refresh_token_ttl)
+    # One outbound HTTP client (connection reuse) for the issuer's JWKS.
+    app.state.http = httpx.AsyncClient(follow_redirects=False)
+    app.state.authenticator = Authenticator(
+        codec if settings.local_auth else None,
+        settings.jwt_issuer,
+        _external_verifier(settings, lambda: app.state.http),
+    )
     app.state.cursor_codec = CursorCodec(settings.signing_key)
 
     install_error_handlers(app)
@@ -60,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router.router)
     app.include_router(tasks_router.router)
     app.include_router(tags_router.router)
+    # Last: its /api/{user_id}/… paths must not shadow /api/v1/….
+    app.include_router(compat_router.router)
 
     # Outermost last: the request id wraps everything, so even a 413 carries one.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -77,11 +93,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotency-Key",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+                "Idempotent-Replayed",
+            ],
         )
     app.add_middleware(RequestIdMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _external_verifier(
+    settings: Settings, http: Callable[[], httpx.AsyncClient]
+) -> ExternalVerifier | None:
+    if not settings.external_auth:
+        return None
+    jwks = None
+    if settings.auth_jwks_url:
+        jwks = JwksCache(
+            settings.auth_jwks_url,
+            ttl=settings.auth_jwks_cache_ttl,
+            min_refetch_seconds=settings.auth_jwks_min_refetch_seconds,
+            client=http,
+        )
+    return ExternalVerifier(settings, jwks)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

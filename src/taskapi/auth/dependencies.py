@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
+from taskapi.auth.authenticator import Authenticator, Principal
 from taskapi.auth.service import TokenService
 from taskapi.core.deps import SessionDep
 from taskapi.core.errors import Unauthorized
-from taskapi.core.security import PasswordHasher, TokenError
-from taskapi.users import repository as user_repository
+from taskapi.core.security import PasswordHasher
 from taskapi.users.models import User
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
@@ -37,24 +36,27 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 TokenServiceDep = Annotated[TokenService, Depends(get_token_service)]
 
 
-async def get_current_user(
+def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
+async def get_principal(
     session: SessionDep,
-    tokens: TokenServiceDep,
+    authenticator: Annotated[Authenticator, Depends(get_authenticator)],
     token: Annotated[str | None, Depends(_oauth2_scheme)],
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
-) -> User:
+) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", error=None)
-    try:
-        claims = tokens.codec.verify(token)
-        user_id = uuid.UUID(claims.subject)
-    except (TokenError, ValueError) as exc:
-        detail = str(exc) if isinstance(exc, TokenError) else "The access token is not valid"
-        raise Unauthorized(detail) from exc
-    user = await user_repository.get(session, user_id)
-    if user is None:  # deleted since the token was issued
-        raise Unauthorized("The account no longer exists")
-    return user
+    return await authenticator.authenticate(session, token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_current_user(principal: CurrentPrincipal) -> User:
+    return principal.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_PRODUCTION_SECRET_BYTES = 32
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/taskapi.db"
+DEFAULT_EXTERNAL_ALGORITHMS = ("EdDSA", "ES256", "RS256")
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+)
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -60,6 +64,18 @@ class Settings(BaseSettings):
     jwt_audience: str = "taskapi"
     access_token_ttl: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl: int = Field(default=2_592_000, ge=300, le=31_536_000)
+    # --- external issuers (Better Auth's JWT plugin, other OIDC-style issuers) ---------
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: CommaList = Field(default_factory=list)
+    auth_algorithms: CommaList = Field(default_factory=lambda: list(DEFAULT_EXTERNAL_ALGORITHMS))
+    auth_shared_secret: SecretStr | None = None
+    # Keys are refetched when a token names an unknown kid, at most this often (so a
+    # rotated-in key is accepted within this many seconds, and junk kids cannot flood
+    # the issuer), and in any case once they are older than the cache TTL.
+    auth_jwks_min_refetch_seconds: float = Field(default=5.0, ge=0.5, le=10.0)
+    auth_jwks_cache_ttl: int = Field(default=300, ge=10, le=86_400)
+    auth_leeway_seconds: int = Field(default=5, ge=0, le=300)
     # Argon2id cost. Defaults follow RFC 9106's second recommended option; tests lower them.
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
@@ -73,7 +89,52 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     log_format: Literal["json", "console"] | None = None
 
-    _split_lists = field_validator("cors_origins", "trusted_proxies", mode="before")(_split_commas)
+    _split_lists = field_validator(
+        "cors_origins", "trusted_proxies", "auth_audience", "auth_algorithms", mode="before"
+    )(_split_commas)
+
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in ASYMMETRIC_ALGORITHMS]
+        if unknown:
+            raise ValueError(
+                f"unsupported {unknown}; choose from {sorted(ASYMMETRIC_ALGORITHMS)} "
+                "(HS256 is used only with TASKAPI_AUTH_SHARED_SECRET)"
+            )
+        if not value:
+            raise ValueError("at least one algorithm is needed")
+        return value
+
+    @field_validator("auth_jwks_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _sign_in_configuration(self) -> Settings:
+        if self.external_auth and not self.auth_issuer:
+            raise ValueError(
+                "TASKAPI_AUTH_ISSUER is required with TASKAPI_AUTH_JWKS_URL or "
+                "TASKAPI_AUTH_SHARED_SECRET (tokens are told apart by issuer)"
+            )
+        if self.external_auth and self.auth_issuer == self.jwt_issuer:
+            raise ValueError("TASKAPI_AUTH_ISSUER must differ from TASKAPI_JWT_ISSUER")
+        if not self.local_auth and not self.external_auth:
+            raise ValueError(
+                "TASKAPI_LOCAL_AUTH=false needs an external issuer "
+                "(TASKAPI_AUTH_JWKS_URL or TASKAPI_AUTH_SHARED_SECRET), or nobody can sign in"
+            )
+        return self
+
+    @field_validator("jwt_secret", "auth_shared_secret")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is set but empty; unset it or give a real secret")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -102,6 +163,11 @@ class Settings(BaseSettings):
             problems.append(
                 f"TASKAPI_JWT_SECRET must be set to at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
             )
+        shared = self.auth_shared_secret.get_secret_value() if self.auth_shared_secret else ""
+        if shared and len(shared.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            problems.append(
+                f"TASKAPI_AUTH_SHARED_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
+            )
         if "*" in self.cors_origins:
             problems.append("TASKAPI_CORS_ORIGINS may not be '*' (credentials are allowed)")
         if self.debug:
@@ -114,6 +180,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def external_auth(self) -> bool:
+        return bool(self.auth_jwks_url or self.auth_shared_secret)
 
     @property
     def migration_url(self) -> str:

@@ -36,7 +36,7 @@ def uses_pooler(url: str, configured: bool | None) -> bool:
     return bool(_POOLER_HOST.search(parsed.host or "")) or parsed.port == PGBOUNCER_DEFAULT_PORT
 
 
-def _sqlite_engine(url: str) -> AsyncEngine:
+def _sqlite_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +49,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
@@ -66,7 +66,10 @@ def _sqlite_engine(url: str) -> AsyncEngine:
 def _postgres_engine(settings: Settings, url: str) -> AsyncEngine:
     connect_args: dict[str, Any] = {}
     is_asyncpg = url.startswith("postgresql+asyncpg")
-    server_settings = {"application_name": "taskapi"}
+    # Prepared statements are cached per connection; after five runs PostgreSQL may
+    # switch one to a generic plan made without the values, which for search and tag
+    # filters is 100-1000x slower (docs/query-plans.md). Planning costs < 1 ms.
+    server_settings = {"application_name": "taskapi", "plan_cache_mode": "force_custom_plan"}
     if settings.database_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
     if uses_pooler(url, settings.database_pooler):
@@ -93,10 +96,14 @@ def _postgres_engine(settings: Settings, url: str) -> AsyncEngine:
     )
 
 
-def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, url: str | None = None, foreign_keys: bool = True
+) -> AsyncEngine:
+    """``foreign_keys=False`` is for migrations only: SQLite rebuilds a table to alter it,
+    and dropping the old copy with foreign keys on would cascade-delete its children."""
     url = url or settings.database_url
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, foreign_keys=foreign_keys)
     return _postgres_engine(settings, url)
 
 

@@ -185,9 +185,14 @@ async def _database_error(_: Request, exc: Exception) -> Response:
     return problem_response(error.status, error.detail, slug=error.slug, headers=error.headers)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> Response:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc)
-    return problem_response(500, "An unexpected error occurred", slug="internal-error")
+    # This answer is sent from outside every middleware: carry the request id here.
+    request_id = request.scope.get("state", {}).get("request_id")
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return problem_response(
+        500, "An unexpected error occurred", slug="internal-error", headers=headers
+    )
 
 
 def is_unavailable_database_error(exc: BaseException) -> bool:
@@ -211,7 +216,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _database_or_unexpected)
+    # Database trouble is handled by type, inside the app, so it never reaches the
+    # server-error layer (which would log it as a crash and re-raise it).
+    for database_error in (DBAPIError, PoolTimeoutError, ConnectionError, OSError, TimeoutError):
+        app.add_exception_handler(database_error, _database_or_unexpected)
+    app.add_exception_handler(Exception, _unexpected_error)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -28,6 +28,10 @@ class InvalidCursor(UnprocessableEntity):
         super().__init__(detail, loc=("query", "cursor"), type_="cursor_invalid")
 
 
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
 class CursorCodec:
     def __init__(self, secret: str) -> None:
         # A key of its own, so a cursor tag can never serve as anything else's signature.
@@ -38,7 +42,7 @@ class CursorCodec:
 
     def encode(self, payload: dict[str, Any]) -> str:
         data = orjson.dumps(payload)
-        return base64.urlsafe_b64encode(data + self._tag(data)).rstrip(b"=").decode()
+        return _encode(data + self._tag(data))
 
     def decode(self, cursor: str) -> dict[str, Any]:
         if len(cursor) > MAX_CURSOR_LENGTH:
@@ -47,6 +51,8 @@ class CursorCodec:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError) as exc:
             raise InvalidCursor() from exc
+        if _encode(raw) != cursor:  # non-canonical base64: unused bits were altered
+            raise InvalidCursor()
         data, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
         if len(raw) <= _TAG_BYTES or not hmac.compare_digest(tag, self._tag(data)):
             raise InvalidCursor()

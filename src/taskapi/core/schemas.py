@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
 
 
 def _contains_nul(value: Any) -> bool:
@@ -24,12 +24,12 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_max_length=100_000)
 
-    @model_validator(mode="after")
-    def _no_nul_characters(self) -> RequestModel:
-        for name in type(self).model_fields:
-            if _contains_nul(getattr(self, name)):
-                raise ValueError(f"{name} must not contain NUL characters")
-        return self
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if _contains_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class ResponseModel(BaseModel):

@@ -9,17 +9,10 @@ from sqlalchemy.engine import Connection
 
 from taskapi.core.config import Settings
 from taskapi.core.db import create_engine
+from taskapi.core.migrate import include_object
 from taskapi.db_models import metadata
 
 config = context.config
-
-
-# Search objects that live only in migrations (one backend each): not model drift.
-_MIGRATION_ONLY = {"search_vector", "tasks_fts"}
-
-
-def _include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    return not (name in _MIGRATION_ONLY or (name or "").startswith("tasks_fts_"))
 
 
 def _run(connection: Connection) -> None:
@@ -28,16 +21,21 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
-        include_object=_include_object,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # Migrations run with foreign keys off (see core.db); prove nothing broke.
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
 
 
 async def _run_async() -> None:
     settings = Settings()
     url = config.attributes.get("database_url") or settings.migration_url
-    engine = create_engine(settings, url=url)
+    engine = create_engine(settings, url=url, foreign_keys=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -49,9 +49,11 @@ async def delete(session: AsyncSession, user: User, name: str) -> None:
 
 async def set_task_tags(
     session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID, names: Sequence[str]
-) -> None:
+) -> list[str]:
+    """Replace the task's tags; return them as stored (first spelling wins), alphabetical."""
     tags = await repository.ensure(session, user_id, names)
     await repository.replace_links(session, user_id, task_id, [tag.id for tag in tags])
+    return [tag.name for tag in sorted(tags, key=lambda tag: tag.name_key)]
 
 
 async def tags_of(

@@ -49,18 +49,35 @@ async def delete_owned(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.
     return bool(getattr(result, "rowcount", 0))
 
 
-def _has_tag(user_id: uuid.UUID, name: str) -> ColumnElement[bool]:
+def _has_tag(user_id: uuid.UUID, tag_id: uuid.UUID) -> ColumnElement[bool]:
+    # By id, not by name: with the id as a plain value the planner knows which tag it
+    # is and can choose between walking the sort index and reading the tag's tasks
+    # (824 ms -> 0.2 ms for a common tag of a 200k-task user, docs/query-plans.md).
     return exists().where(
         col(TaskTag.task_id) == col(Task.id),
         col(TaskTag.user_id) == user_id,
-        col(TaskTag.tag_id) == col(Tag.id),
-        col(Tag.user_id) == user_id,
-        col(Tag.name_key) == tag_key(name),
+        col(TaskTag.tag_id) == tag_id,
     )
 
 
+async def _tag_ids(
+    session: AsyncSession, user_id: uuid.UUID, names: tuple[str, ...]
+) -> list[uuid.UUID] | None:
+    """The ids of the named tags, or None if one of them does not exist (no task has it)."""
+    keys = {tag_key(name) for name in names}
+    result = await session.execute(
+        select(col(Tag.id)).where(col(Tag.user_id) == user_id, col(Tag.name_key).in_(keys))
+    )
+    ids = list(result.scalars().all())
+    return ids if len(ids) == len(keys) else None
+
+
 def _filtered(
-    statement: Select[Task], user_id: uuid.UUID, filters: TaskFilters, dialect: str
+    statement: Select[Task],
+    user_id: uuid.UUID,
+    filters: TaskFilters,
+    tag_ids: list[uuid.UUID],
+    dialect: str,
 ) -> Select[Task]:
     if filters.status is Status.pending:
         statement = statement.where(col(Task.completed).is_(False))
@@ -72,8 +89,8 @@ def _filtered(
         statement = statement.where(col(Task.due_at) < filters.due_before)
     if filters.due_after is not None:
         statement = statement.where(col(Task.due_at) > filters.due_after)
-    for name in filters.tags:  # all of them
-        statement = statement.where(_has_tag(user_id, name))
+    for tag_id in tag_ids:  # all of them
+        statement = statement.where(_has_tag(user_id, tag_id))
     if filters.text is not None:
         statement = statement.where(search.matches(dialect, filters.text))
     if filters.overdue and filters.now is not None:
@@ -118,7 +135,13 @@ async def list_page(
     directions. That is read as two index range scans, the dated tasks and then the
     undated ones, instead of one OR that no index can serve.
     """
-    base = _filtered(owned(user_id), user_id, filters, dialect_name(session))
+    tag_ids: list[uuid.UUID] = []
+    if filters.tags:
+        found = await _tag_ids(session, user_id, filters.tags)
+        if found is None:
+            return []
+        tag_ids = found
+    base = _filtered(owned(user_id), user_id, filters, tag_ids, dialect_name(session))
     if not sort.nullable:
         statement = base if after is None else base.where(_after(sort, after))
         return await _fetch(session, _ordered(statement, sort).limit(limit))
@@ -136,8 +159,9 @@ async def list_page(
             undated = undated.where(
                 col(Task.id) < after.id if sort.descending else col(Task.id) > after.id
             )
-        id_order = col(Task.id).desc() if sort.descending else col(Task.id).asc()
-        rows += await _fetch(session, undated.order_by(id_order).limit(limit - len(rows)))
+        # Ordered as the dated part (all due_at here are NULL, so effectively by id):
+        # that keeps it a range scan of the user's (user_id, due_at, id) index.
+        rows += await _fetch(session, _ordered(undated, sort).limit(limit - len(rows)))
     return rows
 
 

@@ -32,8 +32,8 @@ def _null_is_empty(value: object) -> object:
 Description = Annotated[
     str,
     BeforeValidator(_null_is_empty),
+    StringConstraints(max_length=DESCRIPTION_MAX_LENGTH),
     Field(
-        max_length=DESCRIPTION_MAX_LENGTH,
         description=f'Up to {DESCRIPTION_MAX_LENGTH:,} characters; null is stored as "".',
         json_schema_extra={"type": ["string", "null"]},
     ),
@@ -87,7 +87,7 @@ class TaskUpdate(RequestModel):
     """PATCH: only the fields given change; ``due_at``/``recurrence`` null clears them."""
 
     title: Title | None = None
-    description: Description | None = None
+    description: Description = ""  # null is stored as "", like on create
     completed: StrictBool | None = None
     priority: Priority | None = None
     due_at: UTCTimestamp | None = None

@@ -48,8 +48,7 @@ async def one_view(session: AsyncSession, task: Task) -> TaskRead:
 
 async def _insert(session: AsyncSession, task: Task, tags: Sequence[str]) -> TaskRead:
     await repository.add(session, task)
-    await tag_service.set_task_tags(session, task.user_id, task.id, tags)
-    return view(task, sorted(tags, key=tag_key))
+    return view(task, await tag_service.set_task_tags(session, task.user_id, task.id, tags))
 
 
 async def create(session: AsyncSession, user: User, data: TaskCreate) -> TaskRead:
@@ -117,10 +116,22 @@ async def list_page(
     return TaskPage(items=await views(session, user.id, page), next_cursor=next_cursor)
 
 
+async def list_all(
+    session: AsyncSession, user: User, filters: TaskFilters, sort: TaskSort, cap: int
+) -> list[TaskRead]:
+    """Up to ``cap`` tasks in one response (for clients that do not page)."""
+    rows = await repository.list_page(session, user.id, filters, sort, cap, None)
+    return await views(session, user.id, rows)
+
+
 async def _save(
     session: AsyncSession, task: Task, changes: dict[str, Any], if_match: str | None
-) -> TaskRead:
-    """Apply what differs; bump ``updated_at`` (the ORM bumps ``version``)."""
+) -> tuple[TaskRead, TaskRead | None]:
+    """Apply what differs; bump ``updated_at`` (the ORM bumps ``version``).
+
+    Returns the task and, when this change completed a recurring task (by any route),
+    the next occurrence it created.
+    """
     check_if_match(if_match, task.version)
     current_tags = (await tag_service.tags_of(session, task.user_id, [task.id])).get(task.id, [])
     new_tags = changes.pop("tags", None)
@@ -131,32 +142,34 @@ async def _save(
     if "completed" in changes:
         changes["completed_at"] = utcnow() if changes["completed"] else None
     if not changes and not tags_change:
-        return view(task, current_tags)
+        return view(task, current_tags), None
     for name, value in changes.items():
         setattr(task, name, value)
     task.updated_at = utcnow()
+    if tags_change:
+        current_tags = await tag_service.set_task_tags(session, task.user_id, task.id, new_tags)
+    successor = await _spawn_next(session, task, current_tags) if changes.get("completed") else None
     try:
         await session.flush()
     except StaleDataError as exc:  # another request changed it between our read and write
         if if_match is not None:
             raise PreconditionFailed("The task was changed by another request") from exc
         raise Conflict("The task was changed by another request; retry") from exc
-    if tags_change:
-        await tag_service.set_task_tags(session, task.user_id, task.id, new_tags)
-        current_tags = sorted(new_tags, key=tag_key)
-    return view(task, current_tags)
+    return view(task, current_tags), successor
 
 
 async def update(
     session: AsyncSession, task: Task, data: TaskUpdate, if_match: str | None
 ) -> TaskRead:
-    return await _save(session, task, data.model_dump(exclude_unset=True), if_match)
+    saved, _ = await _save(session, task, data.model_dump(exclude_unset=True), if_match)
+    return saved
 
 
 async def replace(
     session: AsyncSession, task: Task, data: TaskReplace, if_match: str | None
 ) -> TaskRead:
-    return await _save(session, task, data.model_dump(), if_match)
+    saved, _ = await _save(session, task, data.model_dump(), if_match)
+    return saved
 
 
 async def delete(session: AsyncSession, user: User, task: Task, if_match: str | None) -> None:
@@ -185,9 +198,10 @@ async def _spawn_next(session: AsyncSession, task: Task, tags: Sequence[str]) ->
         created_at=now,
         updated_at=now,
     )
-    created = await _insert(session, successor, tags)
+    # Linked before the insert flushes, so the task's own UPDATE happens once (one
+    # version bump for the whole change).
     task.next_task_id = successor.id
-    return created
+    return await _insert(session, successor, tags)
 
 
 async def complete(session: AsyncSession, task: Task) -> tuple[TaskRead, TaskRead | None]:
@@ -196,18 +210,16 @@ async def complete(session: AsyncSession, task: Task) -> tuple[TaskRead, TaskRea
         return await one_view(session, task), None
     try:
         async with session.begin_nested():
-            tags = (await one_view(session, task)).tags
-            successor = await _spawn_next(session, task, tags)
-            done = await _save(session, task, {"completed": True}, None)
+            return await _save(session, task, {"completed": True}, None)
     except Conflict:
         # A concurrent request won the race; if it completed the task, so did we.
         await session.refresh(task)
         if task.completed:
             return await one_view(session, task), None
         raise
-    return done, successor
 
 
 async def reopen(session: AsyncSession, task: Task) -> TaskRead:
     """Mark not done (a no-op when already pending)."""
-    return await _save(session, task, {"completed": False}, None)
+    reopened, _ = await _save(session, task, {"completed": False}, None)
+    return reopened

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from taskapi.users.models import User
+from taskapi.core.sql import upsert_insert
+from taskapi.users.models import DeletedIdentity, User
 
 
 def email_key(email: str) -> str:
@@ -25,6 +27,30 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
     return result.scalar_one_or_none()
 
 
+async def get_by_identity(session: AsyncSession, issuer: str, subject: str) -> User | None:
+    result = await session.execute(
+        select(User).where(col(User.auth_issuer) == issuer, col(User.auth_subject) == subject)
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_identity_if_absent(session: AsyncSession, user: User) -> None:
+    """Insert an external account unless a concurrent request already did (race-safe)."""
+    await session.execute(
+        upsert_insert(session, User)
+        .values(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            auth_issuer=user.auth_issuer,
+            auth_subject=user.auth_subject,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 async def add(session: AsyncSession, user: User) -> None:
     session.add(user)
     await session.flush()
@@ -33,3 +59,28 @@ async def add(session: AsyncSession, user: User) -> None:
 async def delete_by_id(session: AsyncSession, user_id: uuid.UUID) -> None:
     # Tasks and refresh tokens go with it through ON DELETE CASCADE.
     await session.execute(delete(User).where(col(User.id) == user_id))
+
+
+async def deletion_time(session: AsyncSession, issuer: str, subject: str) -> datetime | None:
+    result = await session.execute(
+        select(col(DeletedIdentity.deleted_at)).where(
+            col(DeletedIdentity.auth_issuer) == issuer,
+            col(DeletedIdentity.auth_subject) == subject,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def record_deletion(session: AsyncSession, issuer: str, subject: str, at: datetime) -> None:
+    await forget_deletion(session, issuer, subject)
+    session.add(DeletedIdentity(auth_issuer=issuer, auth_subject=subject, deleted_at=at))
+    await session.flush()
+
+
+async def forget_deletion(session: AsyncSession, issuer: str, subject: str) -> None:
+    await session.execute(
+        delete(DeletedIdentity).where(
+            col(DeletedIdentity.auth_issuer) == issuer,
+            col(DeletedIdentity.auth_subject) == subject,
+        )
+    )

@@ -52,11 +52,16 @@ class PasswordChange(RequestModel):
 
 
 class AccountDeletion(RequestModel):
-    password: str = Field(max_length=1024, description="The account's current password.")
+    password: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="The account's current password (required unless the account signs in "
+        "through an external issuer).",
+    )
 
 
 class UserRead(ResponseModel):
     id: uuid.UUID
-    email: str
+    email: str | None = Field(description="Null only for an external account whose token has none.")
     display_name: str | None
     created_at: datetime

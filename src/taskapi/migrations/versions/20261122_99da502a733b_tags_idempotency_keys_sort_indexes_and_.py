@@ -55,9 +55,13 @@ SQLITE_SEARCH_DOWN = [
 ]
 
 # PostgreSQL: a stored generated tsvector ('simple': no stemming, no stop words) with GIN.
+# Case folding follows the database's LC_CTYPE: use a UTF-8 one (C.UTF-8, en_US.UTF-8).
 POSTGRES_SEARCH_UP = [
+    # ASCII punctuation becomes a space first: PostgreSQL's parser would otherwise keep
+    # "example.com", "a@b.org" or "milk/eggs" as one token, where SQLite's sees words.
     """ALTER TABLE tasks ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-        to_tsvector('simple'::regconfig, title || ' ' || description)) STORED""",
+        to_tsvector('simple'::regconfig,
+            regexp_replace(title || ' ' || description, '[[:punct:]]+', ' ', 'g'))) STORED""",
     "CREATE INDEX ix_tasks_search_vector ON tasks USING gin (search_vector)",
 ]
 POSTGRES_SEARCH_DOWN = [

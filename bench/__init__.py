@@ -1,0 +1,1 @@
+"""Measurement scripts (not part of the service or its test suite)."""

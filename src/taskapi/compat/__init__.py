@@ -1,0 +1,1 @@
+"""Routes of the widely copied "todo app, phase II" backend, over the same services."""

@@ -1,0 +1,1 @@
+"""Interoperability tests against real third-party servers (e.g. Better Auth)."""
