@@ -98,6 +98,12 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
         "database_pool_size": 5,
+        # Every test request comes from one address: limits are off unless a test
+        # (tests/security) turns them on.
+        "rate_limit_auth": "0",
+        "rate_limit_api": "0",
+        "login_failure_limit": "0",
+        "login_failure_limit_account": "0",
         "log_level": "warning",
     }
     values.update(overrides)

@@ -14,15 +14,22 @@ from taskapi import __version__, health
 from taskapi.auth import router as auth_router
 from taskapi.auth.authenticator import Authenticator
 from taskapi.auth.external import ExternalVerifier
+from taskapi.auth.guard import LoginGuard
 from taskapi.auth.jwks import JwksCache
 from taskapi.auth.service import TokenService
 from taskapi.compat import router as compat_router
+from taskapi.core.clientip import parse_networks
 from taskapi.core.config import Settings, get_settings
 from taskapi.core.db import Database
 from taskapi.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from taskapi.core.logging import configure_logging
-from taskapi.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from taskapi.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from taskapi.core.pagination import CursorCodec
+from taskapi.core.ratelimit import RateLimiter, parse_limit
 from taskapi.core.security import AccessTokenCodec, PasswordHasher
 from taskapi.tags import router as tags_router
 from taskapi.tasks import router as tasks_router
@@ -66,6 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _external_verifier(settings, lambda: app.state.http),
     )
     app.state.cursor_codec = CursorCodec(settings.signing_key)
+    app.state.trusted_networks = parse_networks(settings.trusted_proxies)
+    app.state.rate_limiter = RateLimiter(settings)
+    app.state.auth_limit = parse_limit(settings.rate_limit_auth)
+    app.state.api_limit = parse_limit(settings.rate_limit_api)
+    app.state.login_guard = LoginGuard(app.state.rate_limiter, settings)
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -101,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotent-Replayed",
             ],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

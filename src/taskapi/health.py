@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from taskapi.core.db import Database
 from taskapi.core.errors import ServiceUnavailable, problem_responses
+from taskapi.core.ratelimit import RateLimiter
 
 router = APIRouter(tags=["operations"])
 
@@ -14,6 +15,11 @@ router = APIRouter(tags=["operations"])
 class Health(BaseModel):
     status: str
     database: str | None = None
+    rate_limit_store: str | None = Field(
+        default=None,
+        description="memory, redis, or 'redis unavailable' (then per-user API limits are "
+        "off and sign-in limits are counted per process until Redis answers again).",
+    )
 
 
 @router.get("/healthz", response_model=Health, response_model_exclude_none=True)
@@ -30,4 +36,6 @@ async def readyz(request: Request) -> Health:
         await database.ping()
     except Exception as exc:  # any failure to answer SELECT 1 means "not ready"
         raise ServiceUnavailable("The database is not reachable") from exc
-    return Health(status="ok", database="ok")
+    limiter: RateLimiter = request.app.state.rate_limiter
+    store = limiter.store if limiter.store_healthy else f"{limiter.store} unavailable"
+    return Health(status="ok", database="ok", rate_limit_store=store)

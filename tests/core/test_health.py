@@ -12,7 +12,7 @@ async def test_healthz_is_ok(client: httpx.AsyncClient) -> None:
 async def test_readyz_reports_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "rate_limit_store": "memory"}
 
 
 async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:

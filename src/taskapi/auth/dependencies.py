@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from taskapi.auth.authenticator import Authenticator, Principal
+from taskapi.auth.guard import LoginGuard
 from taskapi.auth.service import TokenService
+from taskapi.core.clientip import client_address
 from taskapi.core.deps import SessionDep
 from taskapi.core.errors import Unauthorized
+from taskapi.core.ratelimit import RateLimiter
 from taskapi.core.security import PasswordHasher
 from taskapi.users.models import User
 
@@ -55,7 +58,55 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_current_user(principal: CurrentPrincipal) -> User:
+def get_client_address(request: Request) -> str:
+    return client_address(request, request.app.state.trusted_networks)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def get_login_guard(request: Request) -> LoginGuard:
+    guard: LoginGuard = request.app.state.login_guard
+    return guard
+
+
+LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
+
+
+async def limit_sign_in_requests(
+    request: Request, response: Response, address: ClientAddress, limiter: RateLimiterDep
+) -> None:
+    """TASKAPI_RATE_LIMIT_AUTH per client address on register, login, token and refresh."""
+    item = request.app.state.auth_limit
+    if item is None:
+        return
+    usage = await limiter.hit(item, "auth", address, fail_open=False)
+    if usage is not None:
+        response.headers.update(usage.headers)
+        usage.raise_if_exceeded()
+
+
+SignInRateLimit = Depends(limit_sign_in_requests)
+
+
+async def get_current_user(
+    principal: CurrentPrincipal, request: Request, response: Response, limiter: RateLimiterDep
+) -> User:
+    """The caller, counted against TASKAPI_RATE_LIMIT_API (per user; fails open)."""
+    item = request.app.state.api_limit
+    if item is not None:
+        usage = await limiter.hit(item, "api", str(principal.user.id), fail_open=True)
+        if usage is not None:
+            response.headers.update(usage.headers)
+            usage.raise_if_exceeded()
     return principal.user
 
 

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, status
 
 from taskapi.auth import service
-from taskapi.auth.dependencies import CurrentUser, HasherDep, TokenServiceDep
+from taskapi.auth.dependencies import (
+    ClientAddress,
+    CurrentUser,
+    HasherDep,
+    LoginGuardDep,
+    SignInRateLimit,
+    TokenServiceDep,
+)
 from taskapi.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
@@ -21,7 +28,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    dependencies=[JsonBody],
+    dependencies=[SignInRateLimit, JsonBody],
     responses=problem_responses(409, 413, 415, 422, 429),
 )
 async def register(data: UserCreate, session: SessionDep, hasher: HasherDep) -> object:
@@ -32,32 +39,45 @@ async def register(data: UserCreate, session: SessionDep, hasher: HasherDep) -> 
 @router.post(
     "/login",
     response_model=TokenPair,
-    dependencies=[JsonBody],
+    dependencies=[SignInRateLimit, JsonBody],
     responses=problem_responses(401, 413, 415, 422, 429),
 )
 async def login(
-    data: LoginRequest, session: SessionDep, hasher: HasherDep, tokens: TokenServiceDep
+    data: LoginRequest,
+    session: SessionDep,
+    hasher: HasherDep,
+    tokens: TokenServiceDep,
+    guard: LoginGuardDep,
+    address: ClientAddress,
 ) -> TokenPair:
     """Sign in with e-mail and password; returns an access and a refresh token."""
-    return await service.login(session, hasher, tokens, data.email, data.password)
+    credentials = (data.email, data.password)
+    return await service.login(session, hasher, tokens, guard, credentials, address)
 
 
-@router.post("/token", response_model=TokenPair, responses=problem_responses(401, 413, 422, 429))
+@router.post(
+    "/token",
+    response_model=TokenPair,
+    dependencies=[SignInRateLimit],
+    responses=problem_responses(401, 413, 422, 429),
+)
 async def token(
     username: Annotated[str, Form(min_length=1, max_length=320, description="The e-mail.")],
     password: Annotated[str, Form(min_length=1, max_length=1024)],
     session: SessionDep,
     hasher: HasherDep,
     tokens: TokenServiceDep,
+    guard: LoginGuardDep,
+    address: ClientAddress,
 ) -> TokenPair:
     """Sign in with the OAuth2 password form (what Swagger UI's Authorize button sends)."""
-    return await service.login(session, hasher, tokens, username, password)
+    return await service.login(session, hasher, tokens, guard, (username, password), address)
 
 
 @router.post(
     "/refresh",
     response_model=TokenPair,
-    dependencies=[JsonBody],
+    dependencies=[SignInRateLimit, JsonBody],
     responses=problem_responses(401, 413, 415, 422, 429),
 )
 async def refresh(data: RefreshRequest, session: SessionDep, tokens: TokenServiceDep) -> TokenPair:

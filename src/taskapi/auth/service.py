@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskapi.auth import repository
 from taskapi.auth.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
+from taskapi.auth.guard import LoginGuard
 from taskapi.auth.models import RefreshToken
 from taskapi.auth.schemas import TokenPair
 from taskapi.core.models import utcnow
@@ -65,9 +66,21 @@ async def authenticate(
 
 
 async def login(
-    session: AsyncSession, hasher: PasswordHasher, tokens: TokenService, email: str, password: str
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    guard: LoginGuard,
+    credentials: tuple[str, str],
+    address: str,
 ) -> TokenPair:
-    user = await authenticate(session, hasher, email, password)
+    email, password = credentials
+    await guard.check(email, address)
+    try:
+        user = await authenticate(session, hasher, email, password)
+    except InvalidCredentials:
+        await guard.failed(email, address)
+        raise
+    await guard.succeeded(email, address)
     return await tokens.issue(session, user.id)
 
 

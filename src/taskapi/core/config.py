@@ -6,11 +6,13 @@ service at start-up with a message naming the variable, never at the first reque
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import warnings
 from functools import lru_cache
 from typing import Annotated, Literal
 
+import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -80,6 +82,14 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
 
+    # --- rate limits (the `limits` library; Redis shares them across workers) ------------
+    redis_url: SecretStr | None = None
+    rate_limit_auth: str = "10/minute"  # per client address on register/login/token/refresh
+    rate_limit_api: str = "1000/minute"  # per user on every other authenticated route
+    # Failed sign-ins: per (account, client address), then per account from anywhere.
+    login_failure_limit: str = "5/15minutes"
+    login_failure_limit_account: str = "100/hour"
+
     # --- HTTP ----------------------------------------------------------------------------
     cors_origins: CommaList = Field(default_factory=list)
     trusted_proxies: CommaList = Field(default_factory=list)
@@ -128,6 +138,41 @@ class Settings(BaseSettings):
                 "(TASKAPI_AUTH_JWKS_URL or TASKAPI_AUTH_SHARED_SECRET), or nobody can sign in"
             )
         return self
+
+    @field_validator(
+        "rate_limit_auth", "rate_limit_api", "login_failure_limit", "login_failure_limit_account"
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        value = value.strip()
+        if value == "0":
+            return value
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                "must look like '10/minute', '1000/hour' or '5/15minutes' (or 0 to disable)"
+            ) from exc
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or network") from exc
+        return value
 
     @field_validator("jwt_secret", "auth_shared_secret")
     @classmethod

@@ -1,0 +1,135 @@
+"""Rate limits on the `limits` library: per-process memory, or Redis shared by every worker.
+
+If Redis fails, the API limit fails open (the service keeps serving; it is a fairness
+control) while the sign-in limits fall back to per-process memory (they guard against
+password guessing, so they never switch off). Either way it is logged and /readyz says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import limits
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from taskapi.core.config import Settings
+from taskapi.core.errors import AppError
+
+logger = logging.getLogger("taskapi.ratelimit")
+
+REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_RETRY_AFTER_FAILURE_SECONDS = 5.0
+
+
+class RateLimited(AppError):
+    status, slug, default_detail = 429, "rate-limited", "Too many requests; retry later"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One limit's state after counting a request: the RateLimit-* headers."""
+
+    limit: limits.RateLimitItem
+    allowed: bool
+    remaining: int
+    reset_after: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit.amount),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_after),
+            "RateLimit-Policy": f"{self.limit.amount};w={self.limit.get_expiry()}",
+        }
+
+    def raise_if_exceeded(self, detail: str | None = None) -> None:
+        if not self.allowed:
+            raise RateLimited(
+                detail, headers={"Retry-After": str(self.reset_after), **self.headers}
+            )
+
+
+def parse_limit(value: str) -> limits.RateLimitItem | None:
+    return None if value == "0" else limits.parse(value)
+
+
+class RateLimiter:
+    """Counts requests per key in the shared store, with the failure policy above."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis_storage: Storage | None = None
+        self._redis: MovingWindowRateLimiter | None = None
+        if settings.redis_url is not None:
+            self._redis_storage = RedisStorage(
+                "async+" + settings.redis_url.get_secret_value(),
+                implementation="redispy",
+                wrap_exceptions=True,
+                key_prefix="taskapi",
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            self._redis = MovingWindowRateLimiter(self._redis_storage)
+        self._redis_down_until = 0.0
+
+    @property
+    def store(self) -> str:
+        return "redis" if self._redis is not None else "memory"
+
+    @property
+    def store_healthy(self) -> bool:
+        return self._redis is None or time.monotonic() >= self._redis_down_until
+
+    def _shared(self) -> MovingWindowRateLimiter | None:
+        # After a failure, skip Redis for a moment instead of waiting on every request.
+        return self._redis if self._redis is not None and self.store_healthy else None
+
+    def _redis_failed(self, exc: Exception) -> None:
+        if self.store_healthy:
+            logger.warning("rate-limit store (Redis) unavailable: %s", type(exc).__name__)
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_FAILURE_SECONDS
+
+    async def _count(
+        self, limiter: MovingWindowRateLimiter, item: limits.RateLimitItem, key: tuple[str, ...]
+    ) -> Usage:
+        allowed = await limiter.hit(item, *key)
+        reset_at, remaining = await limiter.get_window_stats(item, *key)
+        reset_after = max(1, math.ceil(reset_at - time.time()))
+        return Usage(item, allowed, remaining, reset_after)
+
+    async def hit(self, item: limits.RateLimitItem, *key: str, fail_open: bool) -> Usage | None:
+        """Count one request; None when the store is down and this limit fails open."""
+        shared = self._shared()
+        if shared is not None:
+            try:
+                return await self._count(shared, item, key)
+            except StorageError as exc:
+                self._redis_failed(exc.storage_error)
+        if self._redis is not None and fail_open:
+            return None
+        return await self._count(self._memory, item, key)
+
+    async def exceeded(self, item: limits.RateLimitItem, *key: str) -> Usage | None:
+        """The limit's state when it is used up (without counting), else None."""
+        for limiter in filter(None, (self._shared(), self._memory)):
+            try:
+                if not await limiter.test(item, *key):
+                    reset_at, _ = await limiter.get_window_stats(item, *key)
+                    return Usage(item, False, 0, max(1, math.ceil(reset_at - time.time())))
+                return None
+            except StorageError as exc:
+                self._redis_failed(exc.storage_error)
+        return None
+
+    async def clear(self, item: limits.RateLimitItem, *key: str) -> None:
+        for limiter in filter(None, (self._shared(), self._memory)):
+            try:
+                await limiter.clear(item, *key)
+            except StorageError as exc:
+                self._redis_failed(exc.storage_error)
