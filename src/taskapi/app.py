@@ -28,6 +28,7 @@ from taskapi.core.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from taskapi.core.observability import ObservabilityMiddleware, watch_pool
 from taskapi.core.pagination import CursorCodec
 from taskapi.core.ratelimit import RateLimiter, parse_limit
 from taskapi.core.security import AccessTokenCodec, PasswordHasher
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = Database(settings)
+    watch_pool(app.state.database.engine)
     app.state.hasher = PasswordHasher(settings)
     codec = AccessTokenCodec(settings)
     app.state.tokens = TokenService(codec, settings.refresh_token_ttl)
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

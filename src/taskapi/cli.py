@@ -6,7 +6,9 @@ import argparse
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -50,6 +52,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "taskapi: TASKAPI_JWT_SECRET is not set; using a random key until restart",
             file=sys.stderr,
         )
+    if args.workers > 1:
+        # Each worker writes its metrics to files here; /metrics adds them up.
+        metrics_dir = Path(tempfile.mkdtemp(prefix="taskapi-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run(
         "taskapi.app:create_app_from_environment",
         factory=True,
@@ -60,6 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # The app resolves client addresses itself, from TASKAPI_TRUSTED_PROXIES.
         proxy_headers=False,
         server_header=False,
+        access_log=False,  # the app writes its own access log, with request id and user
         timeout_graceful_shutdown=30,
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from taskapi.core.db import Database
 from taskapi.core.errors import ServiceUnavailable, problem_responses
+from taskapi.core.observability import metrics_endpoint
 from taskapi.core.ratelimit import RateLimiter
 
 router = APIRouter(tags=["operations"])
@@ -26,6 +27,21 @@ class Health(BaseModel):
 async def healthz() -> Health:
     """The process is alive."""
     return Health(status="ok")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics(request: Request) -> Response:
+    """Request counts and latency by route template and status; database pool usage."""
+    return await metrics_endpoint(request)
 
 
 @router.get("/readyz", response_model=Health, responses=problem_responses(503))

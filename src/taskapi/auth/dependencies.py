@@ -101,6 +101,7 @@ async def get_current_user(
     principal: CurrentPrincipal, request: Request, response: Response, limiter: RateLimiterDep
 ) -> User:
     """The caller, counted against TASKAPI_RATE_LIMIT_API (per user; fails open)."""
+    request.state.user_id = str(principal.user.id)  # for the access log
     item = request.app.state.api_limit
     if item is not None:
         usage = await limiter.hit(item, "api", str(principal.user.id), fail_open=True)
