@@ -7,10 +7,13 @@ Run from the repository root::
 It starts a throwaway PostgreSQL (``tests/servers.py``), migrates it with Alembic,
 seeds 100 users x 1,000 tasks plus one user with 200,000 tasks (COPY, not the API),
 captures the statements the real repository functions execute (``list_page``,
-``names_by_task``), compiles them with literal values and measures them. It then
-compares the shipped tsvector search with a pg_trgm index, and writes
-``docs/query-plans.md``. Nothing in ``src/`` is changed; the pg_trgm index exists only
-in the throwaway database.
+``names_by_task``) through the service's own engine (``taskapi.core.db``), compiles
+them with literal values and measures them. Next to the shipped statements it
+measures the ones they replaced (the name-join tag filter, the undated tail ordered by
+id alone) and what prepared statements would cost on generic plans, which the service
+turns off. It then compares the shipped tsvector search with a pg_trgm index, and
+writes ``docs/query-plans.md``. Nothing in ``src/`` is changed; the pg_trgm index
+exists only in the throwaway database.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import platform
 import random
 import re
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -33,18 +37,20 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, exists, func, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import col
 from tests.servers import PostgresServer, start_postgres
 
+from taskapi.core.config import Settings
+from taskapi.core.db import create_engine
 from taskapi.core.migrate import upgrade
 from taskapi.tags import repository as tag_repository
-from taskapi.tags.models import TaskTag, tag_key
+from taskapi.tags.models import Tag, TaskTag, tag_key
 from taskapi.tasks import repository as task_repository
 from taskapi.tasks.models import Priority, Task
 from taskapi.tasks.query import Keyset, Status, TaskFilters, TaskSort
@@ -135,7 +141,7 @@ TAG_NAMES = [
 ]  # fmt: skip
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TASK_COLUMNS = re.compile(r"SELECT tasks\.id, tasks\.user_id, .*?tasks\.version")
+_TASK_COLUMNS = re.compile(r"SELECT tasks\.id, (?:tasks\.\w+, )*tasks\.version")
 
 
 def log(message: str) -> None:
@@ -498,7 +504,8 @@ class Bench:
         self.session = session
         self.capture = capture
         self.cases: list[Case] = []
-        self.alternatives: dict[str, Case] = {}  # measured rewrites, by the case they replace
+        # Other ways to run a case, by "before.<key>" / "alternative.<key>".
+        self.alternatives: dict[str, Case] = {}
         self.names: dict[uuid.UUID, str] = {}
 
     async def measure(
@@ -520,7 +527,7 @@ class Bench:
         sort: TaskSort,
         filters: TaskFilters | None = None,
         after: Keyset | None = None,
-    ) -> list[Task]:
+    ) -> list[Any]:
         """Run the real ``list_page`` once, then measure each statement it executed."""
         self.capture.take()
         rows = await task_repository.list_page(
@@ -530,18 +537,20 @@ class Bench:
         return rows
 
     async def tags_of_page(
-        self, key: str, title: str, user_id: uuid.UUID, tasks: list[Task]
+        self, key: str, title: str, user_id: uuid.UUID, tasks: list[Any]
     ) -> None:
         self.capture.take()
         await tag_repository.names_by_task(self.session, user_id, [t.id for t in tasks])
         self.cases.append(await self.measure(key, title, user_id, self.capture.take()))
 
     async def alternative(
-        self, replaces: str, title: str, user_id: uuid.UUID, statements: Sequence[Any]
+        self, replaces: str, kind: str, label: str, user_id: uuid.UUID, statements: Sequence[Any]
     ) -> None:
-        title = f"{_case(self.cases, replaces).title}, rewritten: {title}"
-        case = await self.measure(f"alt.{replaces}", title, user_id, statements)
-        self.alternatives[replaces] = case
+        """Measure another way to run case ``replaces``: its ``before`` (the statement the
+        shipped one replaced) or an ``alternative`` that was considered and not shipped."""
+        title = f"{_case(self.cases, replaces).title} — {kind}: {label}"
+        case = await self.measure(f"{kind}.{replaces}", title, user_id, statements)
+        self.alternatives[f"{kind}.{replaces}"] = case
 
     async def keyset_at(
         self, user_id: uuid.UUID, sort: TaskSort, offset: int, filters: TaskFilters | None = None
@@ -568,19 +577,28 @@ class Bench:
 
 
 # --------------------------------------------------------------------------------------
-# rewrites worth measuring (in the throwaway database only; src/ is not changed)
+# the statements the shipped ones replaced, and alternatives (measured only)
 # --------------------------------------------------------------------------------------
 
 
-def tag_by_id(
-    user_id: uuid.UUID, tag_id: uuid.UUID, sort: TaskSort, after: Keyset | None
-) -> Select[Task]:
-    """The tag filter with the tag id resolved beforehand: the planner then knows the tag."""
-    statement = task_repository.owned(user_id).where(
+def listing_base(user_id: uuid.UUID, shipped: Any) -> Select[Any]:
+    """The user's tasks with the select list of a statement ``list_page`` ran for that
+    user, so a rewrite is compared with the same columns (and per-row subqueries)."""
+    return select(*shipped.selected_columns).where(col(Task.user_id) == user_id)
+
+
+def tag_by_name_join(
+    user_id: uuid.UUID, shipped: Any, name: str, sort: TaskSort, after: Keyset | None
+) -> Select[Any]:
+    """Before: ``_has_tag`` joined ``tags`` by name inside the EXISTS, so the planner did
+    not know which tag (and how common it is) when it planned the listing."""
+    statement = listing_base(user_id, shipped).where(
         exists().where(
             col(TaskTag.task_id) == col(Task.id),
             col(TaskTag.user_id) == user_id,
-            col(TaskTag.tag_id) == tag_id,
+            col(TaskTag.tag_id) == col(Tag.id),
+            col(Tag.user_id) == user_id,
+            col(Tag.name_key) == tag_key(name),
         )
     )
     if after is not None:
@@ -588,25 +606,43 @@ def tag_by_id(
     return task_repository._ordered(statement, sort).limit(LIMIT)
 
 
-def undated_in_index_order(user_id: uuid.UUID, sort: TaskSort, after: Keyset) -> Select[Task]:
-    """The undated phase ordered by (due_at, id) as the index is, not by id alone."""
-    statement = task_repository.owned(user_id).where(col(Task.due_at).is_(None))
-    if after.value is None:
-        statement = statement.where(
-            col(Task.id) < after.id if sort.descending else col(Task.id) > after.id
-        )
+def tag_links_first(
+    user_id: uuid.UUID, shipped: Any, tag_id: uuid.UUID, sort: TaskSort
+) -> Select[Any]:
+    """Alternative: read the tag's links first (a MATERIALIZED CTE fences the planner
+    off the sort index), fetch those tasks by primary key and sort them."""
+    tagged = (
+        select(col(TaskTag.task_id))
+        .where(col(TaskTag.user_id) == user_id, col(TaskTag.tag_id) == tag_id)
+        .cte("tagged")
+        .prefix_with("MATERIALIZED")
+    )
+    statement = listing_base(user_id, shipped).join(tagged, tagged.c.task_id == col(Task.id))
     return task_repository._ordered(statement, sort).limit(LIMIT)
+
+
+def undated_by_id(statement: Any, sort: TaskSort) -> Any:
+    """Before: the undated phase of ``sort=due_at`` was ordered by id alone."""
+    if _phase(to_sql(statement)) != "undated tail":
+        return statement
+    id_order = col(Task.id).desc() if sort.descending else col(Task.id).asc()
+    return statement.order_by(None).order_by(id_order)
 
 
 # --------------------------------------------------------------------------------------
 # generic plans: what a prepared statement may switch to after five executions
 # --------------------------------------------------------------------------------------
 
+# PostgreSQL plans the first five executions of a prepared statement with their values;
+# from the sixth on (plan_cache_mode=auto) it may reuse one generic plan.
+AUTO_EXECUTIONS = 6
+
 
 @dataclass
 class GenericRow:
     case: Case
     generic: list[Measured]
+    auto_generic: list[int]  # per statement: generic plans used in AUTO_EXECUTIONS runs
 
     @property
     def median_ms(self) -> float:
@@ -618,12 +654,14 @@ class GenericRow:
 
     @property
     def switches(self) -> bool:
-        """Whether the generic plan looks cheaper than the custom one for these values."""
-        return sum(m.cost for m in self.generic) < sum(m.cost for m in self.case.measured)
+        """Whether repeating this very request made PostgreSQL (auto) use a generic plan."""
+        return any(self.auto_generic)
 
 
-async def generic_plan(conn: asyncpg.Connection, measured: Measured) -> Measured:
-    """EXPLAIN EXECUTE of the statement as asyncpg sends it, under force_generic_plan."""
+async def generic_plan(conn: asyncpg.Connection, measured: Measured) -> tuple[Measured, int]:
+    """The statement as asyncpg sends it: executed ``AUTO_EXECUTIONS`` times under the
+    default plan_cache_mode (how many generic plans did PostgreSQL pick?), then
+    EXPLAIN EXECUTE under force_generic_plan."""
     compiled = measured.statement.compile(
         dialect=asyncpg_dialect.dialect(),  # type: ignore[no-untyped-call]
         compile_kwargs={"render_postcompile": True},
@@ -634,10 +672,19 @@ async def generic_plan(conn: asyncpg.Connection, measured: Measured) -> Measured
     for name in compiled.positiontup or []:
         processor = processors.get(name)
         values.append(_literal(processor(params[name]) if processor else params[name]))
+    execute = f"EXECUTE bench_generic({', '.join(values)})"
     await conn.execute(f"PREPARE bench_generic AS {compiled}")
     try:
+        await conn.execute("SET plan_cache_mode = auto")
+        for _ in range(AUTO_EXECUTIONS):
+            await conn.execute(execute)
+        used = int(
+            await conn.fetchval(
+                "SELECT generic_plans FROM pg_prepared_statements WHERE name = 'bench_generic'"
+            )
+        )
         await conn.execute("SET plan_cache_mode = force_generic_plan")
-        return await explain(conn, f"EXECUTE bench_generic({', '.join(values)})", measured.phase)
+        return await explain(conn, execute, measured.phase), used
     finally:
         await conn.execute("RESET plan_cache_mode")
         await conn.execute("DEALLOCATE bench_generic")
@@ -690,6 +737,18 @@ class SearchRow:
 
 
 @dataclass
+class ServiceCheck:
+    """plan_cache_mode and plan counts on the connection of the service's own engine."""
+
+    plan_cache_mode: str
+    repeats: int  # executions of one tag listing through list_page
+    statements: int  # prepared statements with parameters on that connection
+    generic_plans: int
+    custom_plans: int
+    max_custom_plans: int  # of the most executed statement
+
+
+@dataclass
 class Report:
     seed: Seed
     probes: Probes
@@ -700,14 +759,22 @@ class Report:
     search: list[SearchRow]
     sizes: dict[str, str]
     trgm_build_s: float
+    service: ServiceCheck
     machine: dict[str, str] = field(default_factory=dict)
+    commit: str = "unknown"  # as written in the report
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     seconds: float = 0.0
 
 
 async def run(server: PostgresServer) -> Report:
     conn: asyncpg.Connection = await asyncpg.connect(server.dsn)
-    engine: AsyncEngine = create_async_engine(server.url(driver="asyncpg"))
+    # The service's own engine (core/db.py): its connection settings, its statement cache.
+    settings = Settings(
+        _env_file=None,
+        database_url=server.url(driver="asyncpg"),
+        database_pooler=False,
+    )
+    engine: AsyncEngine = create_engine(settings)
     capture = Capture()
     sa_event.listen(Session, "do_orm_execute", capture)
     try:
@@ -822,37 +889,51 @@ async def measure(bench: Bench, seeded: Seed) -> Report:
     title = "tag names of a 20-task page (names_by_task)"
     await bench.tags_of_page("tags.page", title, big, first_page[:PAGE_SIZE])
 
-    log("rewrites (measured only)")
-    tag_ids = {
-        name: await bench.conn.fetchval(
+    log("before / alternatives (measured only)")
+    tag_cases: list[tuple[str, uuid.UUID, str, Keyset | None]] = [
+        ("tag.p1", big, common_tag, None),
+        ("tag.deep", big, common_tag, tag_deep),
+        ("tag-rare.p1", big, rare_tag, None),
+        ("tag.p1.1k", small, common_tag, None),
+    ]
+    for key, user_id, name, tag_after in tag_cases:
+        shipped = _case(bench.cases, key).measured[-1].statement
+        statement = tag_by_name_join(user_id, shipped, name, by_created, tag_after)
+        await bench.alternative(key, "before", "tag joined by name", user_id, [statement])
+    for key, name in [("tag.p1", common_tag), ("tag-rare.p1", rare_tag)]:
+        tag_id = await bench.conn.fetchval(
             "SELECT id FROM tags WHERE user_id = $1 AND name_key = $2", big, tag_key(name)
         )
-        for name in (common_tag, rare_tag)
-    }
-    tag_cases: list[tuple[str, str, Keyset | None]] = [
-        ("tag.p1", common_tag, None),
-        ("tag.deep", common_tag, tag_deep),
-        ("tag-rare.p1", rare_tag, None),
-    ]
-    for key, name, tag_after in tag_cases:
-        statement = tag_by_id(big, tag_ids[name], by_created, tag_after)
-        await bench.alternative(key, "tag id resolved first", big, [statement])
-    for key, user_id, after in [("due.deep", big, due_deep), ("due.deep.1k", small, due_deep_1k)]:
-        statement = undated_in_index_order(user_id, by_due, after)
-        await bench.alternative(key, "undated ordered by (due_at, id)", user_id, [statement])
+        shipped = _case(bench.cases, key).measured[-1].statement
+        statement = tag_links_first(big, shipped, tag_id, by_created)
+        await bench.alternative(key, "alternative", "tag's links first", big, [statement])
+    for key in ("due.boundary", "due.deep", "due.deep.1k"):
+        case = _case(bench.cases, key)
+        statements = [undated_by_id(m.statement, by_due) for m in case.measured]
+        user_id = big if case.user == "big" else small
+        await bench.alternative(key, "before", "undated ordered by id", user_id, statements)
+
+    log("the service's engine: plan_cache_mode and plan counts")
+    service = await check_service(bench, big, by_created, with_common_tag)
 
     log("generic plans (prepared statements)")
     generic: list[GenericRow] = []
     for key in [
-        "created.p1", "pending.p1", "tag.p1", "q-common.p1", "q-rare.p1", "q-prefix.p1",
-        "q-common.p1.1k", "due.deep", "tags.page",
+        "created.p1", "pending.p1", "tag.p1", "tag-rare.p1", "q-common.p1", "q-rare.p1",
+        "q-prefix.p1", "q-common.p1.1k", "due.deep", "tags.page",
     ]:  # fmt: skip
         case = _case(bench.cases, key)
-        plans = [await generic_plan(bench.conn, m) for m in case.measured]
-        generic.append(GenericRow(case, plans))
-        log(f"  {case.title} ({case.user}): generic {generic[-1].median_ms:.2f} ms")
+        results = [await generic_plan(bench.conn, m) for m in case.measured]
+        g_row = GenericRow(case, [plan for plan, _ in results], [used for _, used in results])
+        generic.append(g_row)
+        log(f"  {case.title} ({case.user}): generic {g_row.median_ms:.2f} ms, {g_row.auto_generic}")
 
-    search_rows, sizes, build_s = await compare_search(bench.conn, big, words, probes.counts)
+    shipped_search = {
+        label: _case(bench.cases, f"q-{label}.p1").measured[-1].statement for label in words
+    }
+    search_rows, sizes, build_s = await compare_search(
+        bench.conn, big, words, probes.counts, shipped_search
+    )
     return Report(
         seed=seeded,
         probes=probes,
@@ -863,12 +944,46 @@ async def measure(bench: Bench, seeded: Seed) -> Report:
         search=search_rows,
         sizes=sizes,
         trgm_build_s=build_s,
+        service=service,
     )
 
 
+SERVICE_REPEATS = 10
+
+
+async def check_service(
+    bench: Bench, user_id: uuid.UUID, sort: TaskSort, filters: TaskFilters
+) -> ServiceCheck:
+    """Run one listing ``SERVICE_REPEATS`` times through list_page on the service's engine,
+    then read plan_cache_mode and the plan counts of that connection's prepared statements
+    (the session holds one connection: it never commits)."""
+    session = bench.session
+    for _ in range(SERVICE_REPEATS):
+        await task_repository.list_page(session, user_id, filters, sort, LIMIT, None)
+    mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
+    counts = (
+        await session.execute(
+            text(
+                "SELECT count(*), coalesce(sum(generic_plans), 0), "
+                "coalesce(sum(custom_plans), 0), coalesce(max(custom_plans), 0) "
+                # Without parameters PostgreSQL always reuses the one plan (counted as
+                # generic whatever the mode): only statements with values can be custom.
+                "FROM pg_prepared_statements WHERE cardinality(parameter_types) > 0"
+            )
+        )
+    ).one()
+    bench.capture.take()
+    return ServiceCheck(str(mode), SERVICE_REPEATS, *(int(value) for value in counts))
+
+
 async def compare_search(
-    conn: asyncpg.Connection, user_id: uuid.UUID, words: dict[str, str], counts: dict[str, int]
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID,
+    words: dict[str, str],
+    counts: dict[str, int],
+    shipped: dict[str, Any],
 ) -> tuple[list[SearchRow], dict[str, str], float]:
+    """The statements list_page ran for each word vs the same listing filtered by ILIKE."""
     log("search: tsvector vs pg_trgm")
     by_created = TaskSort("created_at", descending=True)
     await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -882,14 +997,12 @@ async def compare_search(
     owned = task_repository.owned(user_id)
     rows: list[SearchRow] = []
     for label, word in words.items():
-        shipped = task_repository._filtered(
-            owned, user_id, TaskFilters(text=word), [], "postgresql"
-        )
-        ts_statement = task_repository._ordered(shipped, by_created).limit(LIMIT)
+        ts_statement = shipped[label]
         ilike = text("(tasks.title || ' ' || tasks.description) ILIKE :pattern").bindparams(
             pattern=f"%{word}%"
         )
-        trgm_statement = task_repository._ordered(owned.where(ilike), by_created).limit(LIMIT)
+        trgm_base = listing_base(user_id, ts_statement).where(ilike)
+        trgm_statement = task_repository._ordered(trgm_base, by_created).limit(LIMIT)
         ts = await explain(conn, to_sql(ts_statement))
         trgm = await explain(conn, to_sql(trgm_statement))
         trgm_count = int(
@@ -971,11 +1084,14 @@ class Names:
 
 
 def short_sql(sql: str, names: Names) -> str:
-    sql = _TASK_COLUMNS.sub("SELECT tasks.*", sql)
+    sql = _TASK_COLUMNS.sub("SELECT <task columns>", sql)
     return "\n".join(line.rstrip() for line in names(sql).splitlines() if line.strip())
 
 
 def plan_shape(node: dict[str, Any]) -> str:
+    subplan = str(node.get("Subplan Name", ""))
+    if subplan.startswith("SubPlan"):  # a per-row subquery of the select list
+        return f"{subplan} per row"
     label = str(node["Node Type"])
     if node.get("Scan Direction") == "Backward":
         label += " Backward"
@@ -1052,119 +1168,299 @@ def _cost(case: Case) -> str:
 
 
 def _task_tags_estimate(case: Case) -> tuple[int, int]:
-    """Estimated and actual rows of the first scan of task_tags in the plan."""
-    for node in walk(case.measured[0].root):
+    """Estimated and actual rows of the first scan of task_tags in the last statement."""
+    for node in walk(case.measured[-1].root):
         if node.get("Relation Name") == "task_tags":
             return int(node["Plan Rows"]), int(node["Actual Rows"])
     return 0, 0
 
 
-_TAG_REWRITE = (
-    "EXISTS (SELECT 1 FROM task_tags WHERE task_tags.task_id = tasks.id "
-    "AND task_tags.user_id = :user AND task_tags.tag_id = :tag_id)"
-)
+def _subplan_buffers(case: Case) -> int:
+    """Buffers of the per-row subqueries (SubPlan nodes), e.g. the tag names of each row."""
+    return sum(
+        int(node.get("Shared Hit Blocks", 0)) + int(node.get("Shared Read Blocks", 0))
+        for m in case.measured
+        for node in walk(m.root)
+        if node.get("Subplan Name", "").startswith("SubPlan")
+    )
 
 
-def _alternatives(cases: Sequence[Case], report: Report) -> str:
-    measured = [
-        f"{case.title}: {_cost(report.alternatives[case.key])} (now {_cost(case)})"
-        for case in cases
-        if case.key in report.alternatives
+def _alt(report: Report, kind: str, key: str) -> Case | None:
+    return report.alternatives.get(f"{kind}.{key}")
+
+
+def _indexes(measured: Measured) -> list[str]:
+    """Indexes the plan scans on tasks, in plan order."""
+    found = []
+    for node in walk(measured.root):
+        name = node.get("Index Name")
+        if name and node.get("Relation Name") == "tasks" and name not in found:
+            found.append(name)
+    return found
+
+
+def describe(case: Case) -> str:
+    """What the plan of a listing does, in a few words."""
+    last = case.measured[-1]
+    if any(m.seq_scan for m in case.measured):
+        return "a sequential scan"
+    if any(m.walks_all_users for m in case.measured):
+        return "a walk of pk_tasks through every user's rows, filtered on user_id"
+    if case.sorted_rows > LIMIT:
+        return f"reads {case.examined:,} task rows and sorts {case.sorted_rows:,} of them"
+    indexes = _indexes(last)
+    if case.examined > EXAMINED_LIMIT:
+        return f"walks {', '.join(indexes)} and reads {case.examined:,} task rows"
+    if indexes:
+        return f"a range scan of {indexes[0]}"
+    return plan_shape(last.root)
+
+
+def _ratio(before: Case, after: Case) -> str:
+    return f"{before.buffers / max(after.buffers, 1):,.0f}×"
+
+
+def _range(values: Sequence[float], fmt: Any = str) -> str:
+    low, high = min(values), max(values)
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}–{fmt(high)}"
+
+
+def _pairs(report: Report) -> list[tuple[str, str, str]]:
+    common_tag, word = report.seed.big_tags_by_use[0], report.probes.common
+    return [
+        ("sort=-created_at (default)", "created.p1", "created.deep"),
+        ("sort=due_at, dated range", "due.p1", "due.deep-dated"),
+        ("sort=due_at, dated → undated", "due.p1", "due.boundary"),
+        ("sort=due_at, undated tail", "due.p1", "due.deep"),
+        ("sort=priority", "priority.p1", "priority.deep"),
+        ("sort=title", "title.p1", "title.deep"),
+        ("status=pending", "pending.p1", "pending.deep"),
+        (f"tag={common_tag}", "tag.p1", "tag.deep"),
+        (f"q={word}", "q-common.p1", "q-common.deep"),
     ]
-    return " Measured here, not applied: " + "; ".join(measured) + "." if measured else ""
 
 
-def tag_advice(cases: Sequence[Case], report: Report) -> str:
-    estimate, actual = _task_tags_estimate(cases[0])
-    no_gain = [
-        case.title
-        for case in cases
-        if case.key in report.alternatives
-        and report.alternatives[case.key].buffers > case.buffers / 3
-    ]
-    caveat = (
-        f" No gain for {', '.join(no_gain)}: a rare tag costs about one index probe per "
-        "task walked either way (bounded by the tag's rarity, not by the page)."
-        if no_gain
-        else ""
-    )
-    return (
-        "Cause: the EXISTS joins `tags` inside the subquery, so the planner does not know "
-        f"which tag it filters on; it estimates the tag's links at {estimate:,} rows (actual "
-        f"{actual:,}), fetches every tagged task through pk_tasks and sorts them: the cost "
-        "is the tag's size, on page 1 as deep down. Suggestion (query rewrite in "
-        "`_has_tag`): resolve the names to tag ids first (one lookup on "
-        "uq_tags_user_id_name_key; an unknown name means an empty page) and filter with "
-        f"`{_TAG_REWRITE}`. With the id known, the planner uses the statistics of "
-        "task_tags.tag_id: for a common tag it walks ix_tasks_user_id_created_at_id and "
-        "probes pk_task_tags per row." + _alternatives(cases, report) + caveat + " The rewrite "
-        "needs a custom plan (see *Prepared statements*). No index turns a tag filter into a "
-        "range scan short of copying created_at into task_tags."
+def _planning_ms(report: Report) -> float:
+    return max(m.planning_ms for case in report.cases for m in case.measured)
+
+
+def _flagged(report: Report) -> list[Case]:
+    return [case for case in report.cases if case.user == "big" and case.not_a_range_scan]
+
+
+def _tag_share(report: Report, case: Case) -> tuple[str, int, float]:
+    name = case.title.split("=", 1)[1].split(" ", 1)[0].rstrip(",")
+    links = report.counts.get(f"tag {name}", 0)
+    return name, links, links / BIG_TASKS
+
+
+def _walks_and_probes(case: Case) -> bool:
+    return "Index Scan Backward ix_tasks_user_id_created_at_id, Index Scan pk_task_tags" in (
+        case.shape
     )
 
 
-def undated_advice(cases: Sequence[Case], report: Report) -> str:
-    small = _case(report.cases, "due.deep.1k")
-    small_alt = report.alternatives.get("due.deep.1k")
-    return (
-        "Cause: the undated phase of `list_page` orders by `id` alone, and `due_at IS NULL` "
-        "does not let PostgreSQL use the id order inside ix_tasks_user_id_due_at_id. It "
-        "either walks pk_tasks through every user's tasks, filtering on user_id (these plans; "
-        "cheap here only because this user owns two thirds of the table), or reads and sorts "
-        f"all of the user's undated tasks after the cursor (the 1k user: {small.sorted_rows:,} "
-        f"rows sorted, {_cost(small)}"
-        + (f"; rewritten {_cost(small_alt)}" if small_alt else "")
-        + "). Suggestion (query rewrite): order the undated phase with "
-        "`_ordered(undated, sort)`, i.e. `ORDER BY due_at, id` (`due_at DESC, id DESC` when "
-        "descending). Every due_at there is NULL, so the order and the cursor are unchanged, "
-        "and the plan becomes a range scan of ix_tasks_user_id_due_at_id from (user_id, NULL, "
-        "cursor id)." + _alternatives(cases, report)
-    )
-
-
-def other_advice(cases: Sequence[Case], report: Report) -> str:
-    return (
-        "No index serves both the filter and the sort. Suggestion: a partial index "
-        "`(user_id, created_at, id) WHERE <filter>` if the filter is frequent in requests "
-        "and selective." + _alternatives(cases, report)
-    )
-
-
-PROBLEMS = [
-    ("tag", "Tag filter (`_has_tag`)", tag_advice),
-    ("due", "sort=due_at, undated tail", undated_advice),
-    ("", "Other", other_advice),
-]
-
-
-def search_recommendation(report: Report) -> str:
-    ts_wins = [row for row in report.search if row.ts.median_ms <= row.trgm.median_ms]
-    verdicts = "; ".join(
-        f"{row.label} `{row.word}`: tsvector {_ms(row.ts.median_ms)} ms / "
-        f"{row.ts.buffers:,} buffers vs pg_trgm {_ms(row.trgm.median_ms)} ms / "
-        f"{row.trgm.buffers:,} buffers"
-        for row in report.search
-    )
-    sizes = report.sizes
-    if len(ts_wins) == len(report.search):
-        head = "**Recommendation: keep tsvector + GIN.** It is as fast or faster in every case"
-    else:
-        head = (
-            "**Recommendation: keep tsvector + GIN** for its semantics, although pg_trgm was "
-            "faster in " + ", ".join(r.label for r in report.search if r not in ts_wins)
+def why_not_a_range(case: Case, report: Report) -> str:
+    """Why a flagged listing is not a range scan, from its plan and the measured options."""
+    if case.key.startswith("tag"):
+        name, links, share = _tag_share(report, case)
+        first = _alt(report, "alternative", case.key)
+        before = _alt(report, "before", case.key)
+        if _walks_and_probes(case):
+            plan = (
+                "The plan walks ix_tasks_user_id_created_at_id newest first and probes "
+                f"pk_task_tags for each task until {LIMIT} carry the tag: about "
+                f"{LIMIT / max(share, 1e-9):,.0f} tasks for an evenly spread tag, "
+                f"{case.examined:,} task rows read here"
+                + (" (parallel workers read ahead)." if "Gather" in case.shape else ".")
+            )
+        else:
+            plan = f"The plan: `{case.shape}`."
+        text_ = f"`{name}` is on {links:,} of the big user's tasks ({share:.1%}). " + plan
+        if first is not None:
+            est, actual = _task_tags_estimate(first)
+            text_ += (
+                " Reading the tag's links first and sorting the tasks (measured as an "
+                f"alternative) touches {first.buffers:,} buffers ({_ms(first.median_ms)} ms), "
+                + (
+                    "fewer than"
+                    if first.buffers < case.buffers
+                    else "more than"
+                    if first.buffers > case.buffers
+                    else "as many as"
+                )
+                + f" the shipped plan's {case.buffers:,} ({_ms(case.median_ms)} ms); "
+                "the planner chooses between "
+                f"the two from task_tags.tag_id statistics (estimated {est:,} links, "
+                f"actual {actual:,})."
+            )
+        if before is not None:
+            text_ += f" The name-join filter before: {_cost(before)}."
+        return text_ + (
+            " Either way the cost follows the tag's rarity, not the page depth; only a copy "
+            "of the sort key in the link table (an index such as task_tags (user_id, tag_id, "
+            "created_at, task_id), one per sort order, kept up to date on every task "
+            "update) would make it a range scan. Not done."
         )
     return (
-        f"{head} ({verdicts}). With the same plan shape, `@@` on the stored vector is "
-        "cheaper per row than `ILIKE` on the concatenated text; where the trigram index is "
-        "used, every candidate it returns must be rechecked against the text. The trigram "
-        f"index is {sizes['bench_tasks_text_trgm']} against {sizes['ix_tasks_search_vector']} "
-        f"for the tsvector GIN (the stored vectors add {sizes['search_vector values']} to "
-        "the heap). `ILIKE '%word%'` also changes the meaning: it matches inside words "
-        "(substring, not the documented word-prefix match), has no word splitting for "
-        "multi-word queries, and a query shorter than 3 characters gets no index at all. "
-        "pg_trgm would only pay off for typo-tolerant (`%` similarity) or substring search, "
-        "which the API does not offer."
+        f"The plan is {describe(case)}; no index serves both the filter and the sort. A "
+        "partial index `(user_id, created_at, id) WHERE <filter>` would, if the filter is "
+        "frequent and selective."
     )
+
+
+def summary(report: Report) -> list[str]:
+    cases, counts, svc = report.cases, report.counts, report.service
+    common_tag = report.seed.big_tags_by_use[0]
+    bullets = []
+
+    pairs = _pairs(report)
+    firsts = [_case(cases, first) for _, first, _ in pairs]
+    deeps = [_case(cases, deep) for _, _, deep in pairs]
+    not_range = [label for (label, *_), d in zip(pairs, deeps, strict=True) if d.not_a_range_scan]
+    grows = [
+        label
+        for (label, *_), f, d in zip(pairs, firsts, deeps, strict=True)
+        if d.buffers > 3 * f.buffers + 20
+    ]
+    created, created_deep = _case(cases, "created.p1"), _case(cases, "created.deep")
+    bullets.append(
+        "**Deep pages cost what page 1 costs.** "
+        + (
+            "Every listing in the table below is an index range scan that starts at the "
+            "keyset cursor"
+            if not not_range
+            else f"Listings are range scans from the keyset cursor, except {', '.join(not_range)}"
+        )
+        + f": over {len(pairs)} listings of the big user, page 1 touches "
+        f"{_range([f.buffers for f in firsts])} buffers "
+        f"({_range([f.median_ms for f in firsts], _ms)} ms) and the deep page (up to row "
+        f"{DEEP_ROW:,}) {_range([d.buffers for d in deeps])} buffers "
+        f"({_range([d.median_ms for d in deeps], _ms)} ms). Default sort: page 1 "
+        f"{_cost(created)}, after row {DEEP_ROW:,} {_cost(created_deep)}."
+        + (f" Deep pages cost more for: {', '.join(grows)}." if grows else "")
+        + (
+            f" Of default page 1's {created.buffers:,} buffers, {sub:,} go to the per-row "
+            f"subquery of the select list (SubPlan: each row's tag names, about "
+            f"{sub / max(created.rows, 1):.0f} per row), the same on every page."
+            if (sub := _subplan_buffers(created))
+            else ""
+        )
+    )
+
+    tag, tag_deep = _case(cases, "tag.p1"), _case(cases, "tag.deep")
+    before, before_deep = _alt(report, "before", "tag.p1"), _alt(report, "before", "tag.deep")
+    if before and before_deep:
+        bullets.append(
+            f"**Tag filter by id (shipped).** `tag={common_tag}` ({counts[f'tag {common_tag}']:,} "
+            f"of the big user's tasks): page 1 {_cost(tag)}, deep "
+            f"({tag_deep.title.split(', ', 1)[1]}) {_cost(tag_deep)}, tag lookup included. "
+            f"The former name-join filter read {before.examined:,} task rows and sorted "
+            f"{before.sorted_rows:,}: {_cost(before)} on page 1, {_cost(before_deep)} deep "
+            f"({_ratio(before, tag)} the buffers)."
+        )
+
+    undated, undated_before = _case(cases, "due.deep"), _alt(report, "before", "due.deep")
+    small, small_before = _case(cases, "due.deep.1k"), _alt(report, "before", "due.deep.1k")
+    if undated_before and small_before:
+        bullets.append(
+            "**Undated tail of sort=due_at in index order (shipped).** Big user after row "
+            f"{DEEP_ROW:,}: {_cost(undated)}, {describe(undated)}; ordered by id alone "
+            f"(before): {_cost(undated_before)}, {describe(undated_before)}. A 1k user deep in "
+            f"the tail: {_cost(small)} (before {_cost(small_before)}, "
+            f"{describe(small_before)})."
+        )
+
+    worse = [row for row in report.generic if row.buffers > 10 * row.case.buffers + 100]
+    worse.sort(key=lambda row: row.median_ms, reverse=True)
+    switched = [row for row in report.generic if row.switches]
+    ok = svc.plan_cache_mode == "force_custom_plan" and svc.generic_plans == 0
+    bullets.append(
+        "**Custom plans only (shipped).** `core/db.py` starts every connection with "
+        "`plan_cache_mode=force_custom_plan`"
+        + (
+            f" (checked on the service's engine: `SHOW plan_cache_mode` = "
+            f"`{svc.plan_cache_mode}`; after {svc.repeats} runs of one tag listing its "
+            f"{svc.statements} prepared statements with parameters had used "
+            f"{svc.generic_plans} generic and {svc.custom_plans:,} custom plans)."
+            if ok
+            else f". **Check failed** on the service's engine: plan_cache_mode = "
+            f"`{svc.plan_cache_mode}`, {svc.generic_plans} generic plans used."
+        )
+        + " Why: generic plans would cost "
+        + (
+            "; ".join(
+                f"{row.case.title} ({row.case.user}) {_ms(row.median_ms)} ms / "
+                f"{row.buffers:,} buffers instead of {_ms(row.case.median_ms)} ms / "
+                f"{row.case.buffers:,}"
+                for row in worse[:4]
+            )
+            if worse
+            else "no more than custom plans for any statement measured"
+        )
+        + f"; with PostgreSQL's default (auto), {len(switched)} of the {len(report.generic)} "
+        f"listings measured switched to a generic plan within {AUTO_EXECUTIONS} executions "
+        "with the same values. Planning with the values costs at most "
+        f"{_planning_ms(report):.2f} ms."
+    )
+
+    sizes = report.sizes
+    ts_wins = all(row.ts.median_ms <= row.trgm.median_ms for row in report.search)
+    bullets.append(
+        (
+            "**Search stays on tsvector + GIN** (faster than pg_trgm in every case). "
+            if ts_wins
+            else "**Search stays on tsvector + GIN** (for its word-prefix semantics). "
+        )
+        + "Big user, page 1, tsvector vs pg_trgm `ILIKE '%word%'`: "
+        + "; ".join(
+            f"{row.label} `{row.word}` ({row.ts_matches:,} matches) "
+            f"{_ms(row.ts.median_ms)} vs {_ms(row.trgm.median_ms)} ms, "
+            f"{row.ts.buffers:,} vs {row.trgm.buffers:,} buffers"
+            for row in report.search
+        )
+        + f". Index size {sizes['ix_tasks_search_vector']} vs "
+        f"{sizes['bench_tasks_text_trgm']}."
+    )
+
+    flagged = _flagged(report)
+    if not flagged:
+        bullets.append("**Not a range scan: none** of the big user's listings.")
+    else:
+        items = []
+        for case in flagged:
+            if case.key.startswith("tag"):
+                _, links, share = _tag_share(report, case)
+                why = (
+                    f"a rare tag ({links:,} tasks, {share:.1%}): "
+                    + (
+                        f"the walk down the sort index probes each task's tags until {LIMIT} match"
+                        if _walks_and_probes(case)
+                        else describe(case)
+                    )
+                    + "; the cost follows the tag's rarity, not the page depth"
+                )
+            else:
+                why = describe(case)
+            items.append(f"{case.title}: {_cost(case)}, {case.examined:,} task rows read — {why}")
+        bullets.append(
+            "**Still not a range scan:** "
+            + "; ".join(items)
+            + ". See [below](#plans-that-are-still-not-a-range-scan)."
+        )
+    return bullets
+
+
+def plan_block(add: Any, out: list[str], label: str, measured: Measured, names: Names) -> None:
+    add(
+        f"{label}: {_ms(measured.median_ms)} ms, {measured.buffers:,} buffers, planning "
+        f"{measured.planning_ms:.2f} ms."
+    )
+    add("")
+    add("```")
+    out.extend(render_plan(measured.root, names))
+    add("```")
+    add("")
 
 
 def write_report(report: Report, path: Path) -> None:
@@ -1175,18 +1471,28 @@ def write_report(report: Report, path: Path) -> None:
     add = out.append
     add("# Query plans of the task listing (PostgreSQL)")
     add("")
+    add(f"- Date: {report.started:%Y-%m-%d %H:%M} UTC (the run took {report.seconds:.0f} s)")
+    add(f"- Command: `{COMMAND}` ([bench/query_plans.py](../bench/query_plans.py))")
+    add(f"- Commit: {report.commit} (`git rev-parse --short HEAD`)")
+    add("")
+    add("Generated; do not edit by hand, re-run the command.")
+    add("")
+    add("## Summary")
+    add("")
     add(
-        f"Generated {report.started:%Y-%m-%d %H:%M} UTC by `{COMMAND}` "
-        f"([bench/query_plans.py](../bench/query_plans.py)) in {report.seconds:.0f} s. "
-        "Do not edit by hand: re-run the script."
+        f"The shipped code, on a user with {BIG_TASKS:,} tasks (and users with "
+        f"{SMALL_TASKS:,}). Times are medians of {RUNS} runs on a shared machine; buffers "
+        "(8 kB pages touched) do not vary between runs and are the better measure."
     )
     add("")
+    out.extend(f"- {bullet}" for bullet in summary(report))
+    add("")
+
     add("## Setup")
     add("")
     add(
         f"- Machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['memory']} RAM, {m['os']}; "
-        f"load average at the end {m['load']} (other jobs shared the machine: times are "
-        "noisy, buffer counts are not)."
+        f"load average at the end {m['load']} (other jobs shared the machine)."
     )
     add(
         f"- Server: {m['postgresql'].split(',')[0]}; throwaway cluster from "
@@ -1221,63 +1527,260 @@ def write_report(report: Report, path: Path) -> None:
         f"`{p.prefix}` (prefix) {p.counts[p.prefix]:,} tasks."
     )
     add(
-        "- Method: the statements are the ones the repository executes: `list_page` and "
-        "`names_by_task` run against the database and their statements are captured with "
-        "the `do_orm_execute` event, then compiled with literal values. Page size 20, so "
+        "- Method: `list_page` and `names_by_task` run on the service's own engine "
+        "(`taskapi.core.db.create_engine`); the statements they execute are captured with "
+        "the `do_orm_execute` event and compiled with literal values. Page size 20, so "
         f"LIMIT 21. `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF)`: one warm-up, {RUNS} runs; "
-        "*ms* is the median execution time, the plan is the median run's. *Task rows read*: "
-        "rows fetched from `tasks`, including those a filter threw away. *Buffers*: shared "
-        "8 kB pages touched (hit + read)."
+        "*ms* is the median execution time, the plan is the median run's. A listing with a "
+        "tag filter is two statements (tag lookup, then the page); its figures are the sum. "
+        "*Task rows read*: rows fetched from `tasks`, including those a filter threw away. "
+        "*before*: the statement the shipped one replaced, measured on the same data."
     )
     add("")
 
-    add("## Page 1 vs deep page (big user, 200,000 tasks)")
+    add("## Page 1 vs deep page (big user)")
     add("")
     add(
         "| listing | page 1 ms | page 1 buffers | deep page | deep ms | deep buffers "
-        "| deep task rows read |"
+        "| deep task rows read | deep plan |"
     )
-    add("|---|---:|---:|---|---:|---:|---:|")
-    pairs = [
-        ("sort=-created_at (default)", "created.p1", "created.deep"),
-        ("sort=due_at, dated range", "due.p1", "due.deep-dated"),
-        ("sort=due_at, dated → undated", "due.p1", "due.boundary"),
-        ("sort=due_at, undated tail", "due.p1", "due.deep"),
-        ("sort=priority", "priority.p1", "priority.deep"),
-        ("sort=title", "title.p1", "title.deep"),
-        ("status=pending", "pending.p1", "pending.deep"),
-        (f"tag={common_tag}", "tag.p1", "tag.deep"),
-        (f"q={p.common}", "q-common.p1", "q-common.deep"),
-    ]
-    for label, first_key, deep_key in pairs:
+    add("|---|---:|---:|---|---:|---:|---:|---|")
+    for label, first_key, deep_key in _pairs(report):
         first, deep = _case(cases, first_key), _case(cases, deep_key)
         where = deep.title.split(", ", 1)[1]
         add(
             f"| {label} | {_ms(first.median_ms)} | {first.buffers:,} | {where} | "
-            f"{_ms(deep.median_ms)} | {deep.buffers:,} | {deep.examined:,} |"
+            f"{_ms(deep.median_ms)} | {deep.buffers:,} | {deep.examined:,} | {describe(deep)} |"
         )
     add("")
-    grows = [
-        label
-        for label, first_key, deep_key in pairs
-        if _case(cases, deep_key).buffers > 3 * _case(cases, first_key).buffers + 20
-    ]
+
+    add("## What we measured and changed")
+    add("")
+    write_tag_change(report, add, out, names)
+    write_undated_change(report, add, out, names)
+    write_generic(report, add, out, names)
+
+    write_search(report, add)
+
+    add("## Plans that are still not a range scan")
+    add("")
     add(
-        "Every keyset page starts its scan at the cursor, so depth costs nothing: a deep "
-        "page touches as many buffers as page 1"
-        + (f", except: {', '.join(grows)}." if grows else ".")
-        + f" The tag filter is as slow on page 1 as deep down ({_cost(_case(cases, 'tag.p1'))}):"
-        " its cost is the tag's size, see below."
+        f"Flagged when a big-user page reads more than {EXAMINED_LIMIT:,} task rows, sorts "
+        f"more than {EXAMINED_LIMIT:,} rows, scans a table sequentially, or walks pk_tasks "
+        "(every user's rows) instead of an index that starts with user_id."
     )
     add("")
+    flagged = _flagged(report)
+    if not flagged:
+        add("None.")
+        add("")
+    for case in flagged:
+        add(
+            f"- **{case.title}**: {_cost(case)}, {case.examined:,} task rows read, "
+            f"{case.sorted_rows:,} rows sorted; `{case.shape}`."
+        )
+        add("")
+        add(f"  {why_not_a_range(case, report)}")
+        add("")
+    for case in flagged[:1]:
+        plan_block(add, out, f"Shipped plan, {case.title}", case.measured[-1], names)
+        links_first = _alt(report, "alternative", case.key)
+        if links_first is not None:
+            label = "Alternative (not shipped), tag's links first"
+            plan_block(add, out, label, links_first.measured[-1], names)
 
+    add("## All queries")
+    add("")
+    add("| query | user | ms | rows | task rows read | buffers | plan |")
+    add("|---|---|---:|---:|---:|---:|---|")
+    for case in [*cases, *report.alternatives.values()]:
+        add(
+            f"| {case.title} | {case.user} | {_ms(case.median_ms)} | {case.rows} | "
+            f"{case.examined:,} | {case.buffers:,} | {case.shape} |"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")
+
+
+def _before_after_table(
+    add: Any, report: Report, keys: Sequence[str], before_label: str, after_label: str
+) -> None:
+    add(
+        f"| listing | user | {before_label} ms | buffers | task rows read | plan "
+        f"| {after_label} ms | buffers | task rows read | plan |"
+    )
+    add("|---|---|---:|---:|---:|---|---:|---:|---:|---|")
+    for key in keys:
+        case, before = _case(report.cases, key), _alt(report, "before", key)
+        if before is None:
+            continue
+        add(
+            f"| {case.title} | {case.user} | {_ms(before.median_ms)} | {before.buffers:,} | "
+            f"{before.examined:,} | {describe(before)} | {_ms(case.median_ms)} | "
+            f"{case.buffers:,} | {case.examined:,} | {describe(case)} |"
+        )
+    add("")
+
+
+def write_tag_change(report: Report, add: Any, out: list[str], names: Names) -> None:
+    common_tag = report.seed.big_tags_by_use[0]
+    keys = ["tag.p1", "tag.deep", "tag-rare.p1", "tag.p1.1k"]
+    add("### 1. Tag filter by tag id (`_tag_ids`, `_has_tag`)")
+    add("")
+    add(
+        "Shipped: `list_page` first resolves the tag names to ids (one probe of "
+        "uq_tags_user_id_name_key; an unknown name returns an empty page) and filters with "
+        "`EXISTS (SELECT 1 FROM task_tags WHERE task_tags.task_id = tasks.id AND "
+        "task_tags.user_id = :user AND task_tags.tag_id = :tag_id)`. Before, the EXISTS "
+        "joined `tags` and matched the name inside the subquery."
+    )
+    add("")
+    _before_after_table(add, report, keys, "before (name join)", "shipped (id)")
+    before, shipped = _alt(report, "before", "tag.p1"), _case(report.cases, "tag.p1")
+    if before is None:
+        return
+    est, actual = _task_tags_estimate(before)
+    links_first = _alt(report, "alternative", "tag.p1")
+    before_deep = _alt(report, "before", "tag.deep") or before
+    add(
+        "Why: with the name inside the subquery the planner cannot tell which tag it "
+        f"filters on; for `{common_tag}` it estimated {est:,} links where there are "
+        f"{actual:,}, so its plan {describe(before)} (one pk_tasks probe per tagged task) "
+        f"on page 1 as deep down ({_cost(before)} vs {_cost(before_deep)}). With the id as "
+        "a value the "
+        "planner uses the statistics of task_tags.tag_id: for a common tag it walks "
+        "ix_tasks_user_id_created_at_id from the cursor and probes pk_task_tags per task "
+        f"({shipped.examined:,} task rows read for page 1). For a rare tag neither form is "
+        "a range scan (see [below](#plans-that-are-still-not-a-range-scan))."
+        + (
+            f" Reading a common tag's links first instead (measured as an alternative) "
+            f"costs {_cost(links_first)}: {describe(links_first)}."
+            if links_first is not None
+            else ""
+        )
+    )
+    add("")
+    plan_block(add, out, f"Before, {shipped.title}", before.measured[-1], names)
+    add(f"Shipped, {shipped.title} (the page statement, after the tag lookup):")
+    add("")
+    add("```sql")
+    add(short_sql(shipped.measured[-1].sql, names))
+    add("```")
+    add("")
+    plan_block(add, out, "Plan", shipped.measured[-1], names)
+
+
+def write_undated_change(report: Report, add: Any, out: list[str], names: Names) -> None:
+    keys = ["due.boundary", "due.deep", "due.deep.1k"]
+    add("### 2. sort=due_at: the undated tail in index order (`_ordered`)")
+    add("")
+    add(
+        "`list_page` reads a nullable sort as two range scans: the dated tasks, then the "
+        "undated ones. Shipped: the undated phase is ordered by `_ordered(undated, sort)`, "
+        "i.e. `ORDER BY due_at, id` like ix_tasks_user_id_due_at_id (every due_at there is "
+        "NULL, so the order and the cursor are those of `id`). Before, it was ordered by "
+        "`id` alone, which the (user_id, due_at, id) index does not provide under "
+        "`due_at IS NULL` in PostgreSQL's eyes: the planner walked pk_tasks through every "
+        "user's rows or read and sorted the user's undated tasks after the cursor."
+    )
+    add("")
+    _before_after_table(add, report, keys, "before (by id)", "shipped (due_at, id)")
+    for key, label in [("due.deep.1k", "1k user"), ("due.deep", "big user")]:
+        before = _alt(report, "before", key)
+        if before is not None:
+            plan_block(add, out, f"Before, {label}", before.measured[-1], names)
+    shipped = _case(report.cases, "due.deep")
+    plan_block(add, out, f"Shipped, {shipped.title}", shipped.measured[-1], names)
+
+
+def write_generic(report: Report, add: Any, out: list[str], names: Names) -> None:
+    svc = report.service
+    add("### 3. Custom plans for prepared statements (`core/db.py`)")
+    add("")
+    add(
+        "SQLAlchemy's asyncpg dialect prepares every statement and caches it per "
+        "connection, so one SQL text serves every user, word and tag. With PostgreSQL's "
+        "default `plan_cache_mode=auto`, from the sixth execution a prepared statement may "
+        "run a *generic* plan, made without the values, whenever its estimated cost is "
+        "below the average of the custom plans so far. The service sets "
+        "`plan_cache_mode=force_custom_plan` in asyncpg's `server_settings`, so every "
+        "execution is planned with its values. Behind a transaction-mode pooler it sends "
+        "no server settings and turns asyncpg's statement cache off instead: each statement "
+        "is prepared afresh and so also planned with its values."
+    )
+    add("")
+    add(
+        f"Check on the service's engine: `SHOW plan_cache_mode` = `{svc.plan_cache_mode}`; "
+        f"after {svc.repeats} runs of the `tag={report.seed.big_tags_by_use[0]}` listing, the "
+        f"connection's {svc.statements} prepared statements with parameters had used "
+        f"{svc.generic_plans} "
+        f"generic and {svc.custom_plans:,} custom plans (the most used one "
+        f"{svc.max_custom_plans} custom plans)."
+    )
+    add("")
+    add(
+        "What generic plans would cost: the statements as asyncpg sends them, "
+        f"`EXPLAIN EXECUTE` under `force_generic_plan`. *auto*: generic plans PostgreSQL "
+        f"picked by itself in {AUTO_EXECUTIONS} executions with the same values under the "
+        "default mode (per statement)."
+    )
+    add("")
+    add(
+        "| query | user | custom ms | custom buffers | generic ms | generic buffers "
+        "| est. cost custom / generic | auto | generic plan |"
+    )
+    add("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for row in report.generic:
+        costs = " + ".join(
+            f"{a.cost:.0f} / {b.cost:.0f}"
+            for a, b in zip(row.case.measured, row.generic, strict=True)
+        )
+        add(
+            f"| {row.case.title} | {row.case.user} | {_ms(row.case.median_ms)} | "
+            f"{row.case.buffers:,} | {_ms(row.median_ms)} | {row.buffers:,} | {costs} | "
+            f"{' + '.join(str(n) for n in row.auto_generic)} | "
+            f"{' ; '.join(plan_shape(g.root) for g in row.generic)} |"
+        )
+    add("")
+    worse = [row for row in report.generic if row.buffers > 10 * row.case.buffers + 100]
+    worse.sort(key=lambda row: row.median_ms, reverse=True)
+    add(
+        (
+            "Generic plans are much worse for: "
+            + "; ".join(
+                f"{r.case.title} ({r.case.user}): {_ms(r.median_ms)} ms instead of "
+                f"{_ms(r.case.median_ms)}"
+                for r in worse
+            )
+            + ". Without the values the planner cannot tell a common word from a rare one, "
+            "a large tag from a small one or a big user from a small one, so it picks one "
+            "plan for all: collect every match through a bitmap, then sort. That suits a "
+            "rare word; for a common word or a large tag it reads every match instead of "
+            "stopping after 21 rows. And a statement whose first executions had expensive "
+            "custom plans (a rare word, a small user) makes the generic plan look cheap. "
+            if worse
+            else "Generic plans were no worse here. "
+        )
+        + f"Planning with the values took at most {_planning_ms(report):.2f} ms for any "
+        "statement measured, which is what force_custom_plan costs per execution."
+    )
+    add("")
+    if worse:
+        row = worse[0]
+        plan_block(
+            add, out, f"Generic plan, {row.case.title} ({row.case.user})", row.generic[-1], names
+        )
+
+
+def write_search(report: Report, add: Any) -> None:
+    sizes = report.sizes
     add("## Search: tsvector + GIN (shipped) vs pg_trgm")
     add("")
     add(
         "Big user, page 1, sort=-created_at. pg_trgm: `CREATE EXTENSION pg_trgm; CREATE INDEX "
         "... USING gin ((title || ' ' || description) gin_trgm_ops)` (built in "
         f"{report.trgm_build_s:.1f} s), queried with `(title || ' ' || description) ILIKE "
-        "'%word%'`. Sizes: " + ", ".join(f"{k} {v}" for k, v in report.sizes.items()) + "."
+        "'%word%'`. Sizes: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + "."
     )
     add("")
     add(
@@ -1292,124 +1795,50 @@ def write_report(report: Report, path: Path) -> None:
             f"{_ms(row.trgm.median_ms)} | {row.trgm.buffers:,} | {plan_shape(row.trgm.root)} |"
         )
     add("")
-    add(f"ms: median of {RUNS} runs. " + search_recommendation(report))
+    slower = [row.label for row in report.search if row.trgm.median_ms < row.ts.median_ms]
+    add(
+        (
+            "tsvector was as fast or faster in every case"
+            if not slower
+            else f"pg_trgm was faster for {', '.join(slower)}"
+        )
+        + ", so the service keeps tsvector + GIN. Where both plans have the same shape, `@@` "
+        "on the stored vector is cheaper per row than `ILIKE` on the concatenated text; "
+        "where the trigram index is used, every candidate it returns is rechecked against "
+        f"the text. The trigram index is {sizes['bench_tasks_text_trgm']} against "
+        f"{sizes['ix_tasks_search_vector']} for the tsvector GIN (the stored vectors add "
+        f"{sizes['search_vector values']} to the heap). `ILIKE '%word%'` also means "
+        "something else: it matches inside words (substring, not the documented word-prefix "
+        "match), does not split multi-word queries, and a query shorter than 3 characters "
+        "gets no index. pg_trgm would only pay off for typo-tolerant (`%` similarity) or "
+        "substring search, which the API does not offer."
+    )
     add("")
 
-    add("## Plans that are not an index range scan (big user)")
-    add("")
-    add(
-        f"Flagged when a page reads more than {EXAMINED_LIMIT:,} task rows, sorts more than "
-        f"{EXAMINED_LIMIT:,} rows, scans a table sequentially, or walks pk_tasks (every "
-        "user's rows) instead of an index that starts with user_id. Recommendations only: "
-        "nothing was applied to the code or the migrations."
-    )
-    add("")
-    flagged = [case for case in cases if case.user == "big" and case.not_a_range_scan]
-    if not flagged:
-        add("None.")
-        add("")
-    for prefix, label, advice in PROBLEMS:
-        group = [case for case in flagged if case.key.startswith(prefix)]
-        flagged = [case for case in flagged if case not in group]
-        if not group:
-            continue
-        add(f"- **{label}**. Affected:")
-        for case in group:
-            add(
-                f"  - {case.title}: {_cost(case)}, {case.examined:,} task rows read, "
-                f"{case.sorted_rows:,} rows sorted; `{case.shape}`"
-            )
-        add(f"\n  {advice(group, report)}")
-        add("")
-    add("## Prepared statements: generic plans")
-    add("")
-    add(
-        "SQLAlchemy's asyncpg dialect prepares every statement and caches it per connection, "
-        "so one SQL text serves every user, word and tag. After five executions PostgreSQL "
-        "may switch to a *generic* plan (made without the values) when its estimated cost is "
-        "below the average custom plan's. The statements as asyncpg sends them, forced "
-        "to a generic plan (`plan_cache_mode = force_generic_plan`, `EXPLAIN EXECUTE`); "
-        "*switches*: the generic plan's estimated cost is below the custom plan's for these "
-        "values, so repeating this very request makes PostgreSQL switch:"
-    )
-    add("")
-    add(
-        "| query | user | custom ms | custom buffers | generic ms | generic buffers "
-        "| est. cost custom / generic | switches | generic plan |"
-    )
-    add("|---|---|---:|---:|---:|---:|---:|---|---|")
-    for g_row in report.generic:
-        costs = " + ".join(
-            f"{a.cost:.0f} / {b.cost:.0f}"
-            for a, b in zip(g_row.case.measured, g_row.generic, strict=True)
-        )
-        add(
-            f"| {g_row.case.title} | {g_row.case.user} | {_ms(g_row.case.median_ms)} | "
-            f"{g_row.case.buffers:,} | {_ms(g_row.median_ms)} | {g_row.buffers:,} | {costs} | "
-            f"{'yes' if g_row.switches else 'no'} | "
-            f"{' ; '.join(plan_shape(g.root) for g in g_row.generic)} |"
-        )
-    add("")
-    worse = [row for row in report.generic if row.buffers > 10 * row.case.buffers + 100]
-    planning = max(m.planning_ms for case in cases for m in case.measured)
-    if worse:
-        add(
-            "Generic plans are much worse for: "
-            + "; ".join(f"{r.case.title} ({r.case.user}): {_ms(r.median_ms)} ms" for r in worse)
-            + ". A generic plan's cost that is lower than the average custom cost (a mix of "
-            "rare searches, large tags and small users easily gets there) makes the switch "
-            "happen for every later execution on that connection. **Suggestion** (not "
-            "applied): add `plan_cache_mode=force_custom_plan` to the connection's "
-            "`server_settings` in `core/db.py` (next to `statement_timeout`), so every "
-            "execution is planned with its values; planning took at most "
-            f"{planning:.2f} ms for the statements above."
-        )
-    else:
-        add("Generic plans were no worse here.")
-    add("")
 
-    add("## All queries")
-    add("")
-    add("| query | user | ms | rows | task rows read | buffers | plan |")
-    add("|---|---|---:|---:|---:|---:|---|")
-    for case in [*cases, *report.alternatives.values()]:
-        add(
-            f"| {case.title} | {case.user} | {_ms(case.median_ms)} | {case.rows} | "
-            f"{case.examined:,} | {case.buffers:,} | {case.shape} |"
-        )
-    add("")
-    add("## Statements and plans")
-    add("")
-    sections: list[tuple[str, Measured]] = []
-    for case in [*cases, *report.alternatives.values()]:
-        sections += [(f"{case.title} ({case.user} user)", m) for m in case.measured]
-    for row in report.search:
-        sections.append((f"pg_trgm: {row.label} word `{row.word}` (big user)", row.trgm))
-    for g_row in report.generic:
-        sections += [
-            (f"generic plan: {g_row.case.title} ({g_row.case.user} user)", g) for g in g_row.generic
-        ]
-    for title, measured in sections:
-        phase = f", {measured.phase}" if measured.phase and measured.phase not in title else ""
-        add(f"### {title}{phase}")
-        add("")
-        times = ", ".join(_ms(t) for t in measured.times)
-        add(
-            f"{_ms(measured.median_ms)} ms median (runs: {times}); planning "
-            f"{measured.planning_ms:.2f} ms; {measured.buffers:,} buffers."
-        )
-        add("")
-        if not measured.sql.startswith("EXECUTE"):
-            add("```sql")
-            add(short_sql(measured.sql, names))
-            add("```")
-            add("")
-        add("```")
-        out.extend(render_plan(measured.root, names))
-        add("```")
-        add("")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")
+def git_commit() -> str:
+    """``git rev-parse --short HEAD``, and which top-level paths differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    changed = sorted({line[3:].split("/", 1)[0] for line in status.splitlines() if line})
+    if changed:
+        return f"`{head}`, with uncommitted changes in: {', '.join(changed)}"
+    return f"`{head}`"
 
 
 def main() -> int:
@@ -1423,6 +1852,7 @@ def main() -> int:
         report = asyncio.run(run(server))
         report.started = started
         report.seconds = time.perf_counter() - clock
+        report.commit = git_commit()
         write_report(report, OUTPUT)
         log(f"wrote {OUTPUT.relative_to(ROOT)} in {report.seconds:.0f}s")
     finally:

@@ -30,7 +30,15 @@ from tests import servers
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_SECRET = "test-signing-key-" + "x" * 32
-TABLES = ("tasks", "refresh_tokens", "users")
+TABLES = (
+    "task_tags",
+    "tags",
+    "tasks",
+    "idempotency_keys",
+    "refresh_tokens",
+    "deleted_identities",
+    "users",
+)
 _skip_reasons: list[str] = []
 
 

@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codec if settings.local_auth else None,
         settings.jwt_issuer,
         _external_verifier(settings, lambda: app.state.http),
+        user_cache_seconds=settings.auth_cache_seconds,
     )
     app.state.cursor_codec = CursorCodec(settings.signing_key)
     app.state.trusted_networks = parse_networks(settings.trusted_proxies)

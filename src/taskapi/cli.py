@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -40,8 +41,6 @@ def cmd_migrate(_: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     settings = _load_settings()
     if not args.no_migrate:
         _migrate(settings)
@@ -52,10 +51,27 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "taskapi: TASKAPI_JWT_SECRET is not set; using a random key until restart",
             file=sys.stderr,
         )
+    metrics_dir: Path | None = None
     if args.workers > 1:
         # Each worker writes its metrics to files here; /metrics adds them up.
         metrics_dir = Path(tempfile.mkdtemp(prefix="taskapi-metrics-"))
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        if settings.redis_url is None:
+            print(
+                "taskapi: warning: several workers without TASKAPI_REDIS_URL: rate limits and "
+                "sign-in lockouts are counted per worker",
+                file=sys.stderr,
+            )
+    try:
+        _run_server(args, settings)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run_server(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "taskapi.app:create_app_from_environment",
         factory=True,

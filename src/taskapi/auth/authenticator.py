@@ -1,11 +1,17 @@
-"""Turns a bearer token into the calling user, whichever issuer signed it.
+"""Turns a bearer token into the caller, whichever issuer signed it.
 
 Tokens are told apart by their (unverified) ``iss`` claim, which only chooses the
 verifier: the chosen one then checks the signature, the issuer, the audience and expiry.
+
+Two small in-process caches keep the per-request cost low (docs/adr/0005):
+- verified tokens (until they expire), so a token is decoded and checked once;
+- users confirmed to exist, for ``TASKAPI_AUTH_CACHE_SECONDS``. Deleting an account
+  forgets it at once in this process; other worker processes notice within that time.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -17,15 +23,21 @@ from taskapi.core.errors import Unauthorized
 from taskapi.core.security import AccessTokenCodec, TokenError
 from taskapi.users import repository as user_repository
 from taskapi.users import service as user_service
-from taskapi.users.models import User
+
+MAX_CACHED_TOKENS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller: the local user and the token's subject (an issuer's user id, or ours)."""
+    """The caller: the local user id and the token's subject (an issuer's user id, or ours)."""
 
-    user: User
+    user_id: uuid.UUID
     subject: str
+    external: bool
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user_id
 
 
 def _unverified_issuer(token: str) -> str | None:
@@ -38,27 +50,71 @@ def _unverified_issuer(token: str) -> str | None:
 
 class Authenticator:
     def __init__(
-        self, local: AccessTokenCodec | None, local_issuer: str, external: ExternalVerifier | None
+        self,
+        local: AccessTokenCodec | None,
+        local_issuer: str,
+        external: ExternalVerifier | None,
+        *,
+        user_cache_seconds: float,
     ) -> None:
         self._local = local
         self._local_issuer = local_issuer
         self._external = external
+        self._user_ttl = user_cache_seconds
+        self._tokens: dict[str, tuple[Principal, float]] = {}
+        self._confirmed: dict[uuid.UUID, float] = {}
+
+    def forget(self, user_id: uuid.UUID) -> None:
+        """The account is gone: refuse its tokens from now on (in this process)."""
+        self._confirmed.pop(user_id, None)
+        for token in [t for t, (p, _) in self._tokens.items() if p.user_id == user_id]:
+            del self._tokens[token]
 
     async def authenticate(self, session: AsyncSession, token: str) -> Principal:
+        now = time.time()
+        cached = self._tokens.get(token)
+        if cached is not None and cached[1] > now:
+            principal = cached[0]
+        else:
+            principal, expires, created = await self._verify(session, token)
+            if created:
+                # The account exists only once this request commits: cache nothing yet.
+                return principal
+            if len(self._tokens) >= MAX_CACHED_TOKENS:
+                self._tokens.clear()  # crude but bounded; a refill costs one decode each
+            self._tokens[token] = (principal, expires)
+            self._confirmed[principal.user_id] = time.monotonic()
+        await self._confirm_exists(session, principal)
+        return principal
+
+    async def _confirm_exists(self, session: AsyncSession, principal: Principal) -> None:
+        confirmed = self._confirmed.get(principal.user_id)
+        if confirmed is not None and time.monotonic() - confirmed < self._user_ttl:
+            return
+        if not await user_repository.exists(session, principal.user_id):
+            self.forget(principal.user_id)
+            raise Unauthorized("The account no longer exists")
+        self._confirmed[principal.user_id] = time.monotonic()
+
+    async def _verify(self, session: AsyncSession, token: str) -> tuple[Principal, float, bool]:
+        """The principal, when its token expires, and whether its account was just created."""
         issuer = _unverified_issuer(token)
         try:
             if self._local is not None and issuer == self._local_issuer:
-                return await _local_principal(self._local, session, token)
+                principal, expires = await _local_principal(self._local, session, token)
+                return principal, expires, False
             if self._external is not None and issuer == self._external.issuer:
                 identity = await self._external.verify(token)
-                user = await user_service.from_external_identity(session, identity)
-                return Principal(user, identity.subject)
+                user, created = await user_service.from_external_identity(session, identity)
+                return Principal(user.id, identity.subject, True), identity.expires_at, created
         except TokenError as exc:
             raise Unauthorized(str(exc)) from exc
         raise Unauthorized("The access token is not valid")
 
 
-async def _local_principal(codec: AccessTokenCodec, session: AsyncSession, token: str) -> Principal:
+async def _local_principal(
+    codec: AccessTokenCodec, session: AsyncSession, token: str
+) -> tuple[Principal, float]:
     claims = codec.verify(token)
     try:
         user_id = uuid.UUID(claims.subject)
@@ -67,4 +123,4 @@ async def _local_principal(codec: AccessTokenCodec, session: AsyncSession, token
     user = await user_repository.get(session, user_id)
     if user is None or user.is_external:  # deleted since the token was issued
         raise Unauthorized("The account no longer exists")
-    return Principal(user, str(user.id))
+    return Principal(user.id, str(user.id), False), claims.expires_at.timestamp()

@@ -15,6 +15,7 @@ from taskapi.core.deps import SessionDep
 from taskapi.core.errors import Unauthorized
 from taskapi.core.ratelimit import RateLimiter
 from taskapi.core.security import PasswordHasher
+from taskapi.users import repository as user_repository
 from taskapi.users.models import User
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
@@ -25,12 +26,12 @@ _oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 _bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
 
 
-def get_token_service(request: Request) -> TokenService:
+async def get_token_service(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
 
@@ -39,14 +40,17 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 TokenServiceDep = Annotated[TokenService, Depends(get_token_service)]
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+
+
 async def get_principal(
     session: SessionDep,
-    authenticator: Annotated[Authenticator, Depends(get_authenticator)],
+    authenticator: AuthenticatorDep,
     token: Annotated[str | None, Depends(_oauth2_scheme)],
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Principal:
@@ -58,14 +62,14 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     return client_address(request, request.app.state.trusted_networks)
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -73,7 +77,7 @@ def get_rate_limiter(request: Request) -> RateLimiter:
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
-def get_login_guard(request: Request) -> LoginGuard:
+async def get_login_guard(request: Request) -> LoginGuard:
     guard: LoginGuard = request.app.state.login_guard
     return guard
 
@@ -97,18 +101,29 @@ async def limit_sign_in_requests(
 SignInRateLimit = Depends(limit_sign_in_requests)
 
 
-async def get_current_user(
+async def get_caller(
     principal: CurrentPrincipal, request: Request, response: Response, limiter: RateLimiterDep
-) -> User:
+) -> Principal:
     """The caller, counted against TASKAPI_RATE_LIMIT_API (per user; fails open)."""
-    request.state.user_id = str(principal.user.id)  # for the access log
+    request.state.user_id = str(principal.user_id)  # for the access log
     item = request.app.state.api_limit
     if item is not None:
-        usage = await limiter.hit(item, "api", str(principal.user.id), fail_open=True)
+        usage = await limiter.hit(item, "api", str(principal.user_id), fail_open=True)
         if usage is not None:
             response.headers.update(usage.headers)
             usage.raise_if_exceeded()
-    return principal.user
+    return principal
+
+
+CurrentCaller = Annotated[Principal, Depends(get_caller)]
+
+
+async def get_current_user(caller: CurrentCaller, session: SessionDep) -> User:
+    """The caller's full account row (only the account routes need it)."""
+    user = await user_repository.get(session, caller.user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists")
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -28,6 +28,7 @@ class ExternalIdentity:
     email: str | None
     name: str | None
     issued_at: datetime | None
+    expires_at: float
 
 
 def _optional_text(claims: dict[str, Any], name: str, limit: int) -> str | None:
@@ -108,4 +109,5 @@ class ExternalVerifier:
             email=_optional_text(claims, "email", 320),
             name=_optional_text(claims, "name", 100),
             issued_at=_timestamp(claims.get("iat")),
+            expires_at=float(claims["exp"]),
         )

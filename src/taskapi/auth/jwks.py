@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -95,6 +96,9 @@ class JwksCache:
         return self._attempted_at is None or self._clock() - self._attempted_at >= self._floor
 
     async def key_for(self, kid: str | None) -> SigningKey | None:
+        if self._lock.locked():
+            async with self._lock:  # a fetch is under way: use its result
+                pass
         stale = self._fetched_at is None or self._clock() - self._fetched_at >= self._ttl
         if stale and self._may_fetch():
             await self._refresh()
@@ -122,11 +126,14 @@ class JwksCache:
 
     async def _fetch(self) -> list[SigningKey]:
         self.fetch_count += 1
-        response = await self._client().get(self.url, timeout=FETCH_TIMEOUT_SECONDS)
-        response.raise_for_status()
-        if len(response.content) > MAX_JWKS_BYTES:
-            raise ValueError("JWKS document too large")
-        document = response.json()
+        body = bytearray()
+        async with self._client().stream("GET", self.url, timeout=FETCH_TIMEOUT_SECONDS) as reply:
+            reply.raise_for_status()
+            async for chunk in reply.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:  # stop reading, do not buffer a huge answer
+                    raise ValueError("JWKS document too large")
+        document = json.loads(body)
         entries = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(entries, list):
             raise ValueError("JWKS document has no key list")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Response, status
 from taskapi.auth import service
 from taskapi.auth.dependencies import (
     ClientAddress,
-    CurrentUser,
+    CurrentCaller,
     HasherDep,
     LoginGuardDep,
     SignInRateLimit,
@@ -92,7 +92,7 @@ async def refresh(data: RefreshRequest, session: SessionDep, tokens: TokenServic
     dependencies=[JsonBody],
     responses=problem_responses(401, 413, 415, 422),
 )
-async def logout(data: RefreshRequest, user: CurrentUser, session: SessionDep) -> Response:
+async def logout(data: RefreshRequest, user: CurrentCaller, session: SessionDep) -> Response:
     """End the login session of this refresh token (needs the access token too)."""
     await service.logout(session, user, data.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

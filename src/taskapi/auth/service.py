@@ -13,6 +13,7 @@ from taskapi.auth.guard import LoginGuard
 from taskapi.auth.models import RefreshToken
 from taskapi.auth.schemas import TokenPair
 from taskapi.core.models import utcnow
+from taskapi.core.owner import Owner
 from taskapi.core.security import (
     AccessTokenCodec,
     PasswordHasher,
@@ -99,7 +100,7 @@ async def refresh(session: AsyncSession, tokens: TokenService, refresh_token: st
     raise RefreshTokenReused()
 
 
-async def logout(session: AsyncSession, user: User, refresh_token: str) -> None:
+async def logout(session: AsyncSession, user: Owner, refresh_token: str) -> None:
     """End the login session the refresh token belongs to, if it is the caller's."""
     known = await repository.find(session, hash_refresh_token(refresh_token))
     if known is not None and known.user_id == user.id:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from taskapi.auth.authenticator import Principal
-from taskapi.auth.dependencies import CurrentPrincipal
+from taskapi.auth.dependencies import CurrentCaller
 from taskapi.core.deps import SessionDep
 from taskapi.core.errors import Forbidden
 from taskapi.tasks import service as task_service
@@ -17,7 +17,7 @@ UserIdPath = Annotated[
 ]
 
 
-def get_path_owner(user_id: UserIdPath, principal: CurrentPrincipal) -> Principal:
+async def get_path_owner(user_id: UserIdPath, principal: CurrentCaller) -> Principal:
     """The caller, if the path names the caller; 403 otherwise (as the phase II spec says)."""
     if user_id != principal.subject:
         raise Forbidden("The user id in the path is not the signed-in user")
@@ -32,7 +32,7 @@ async def get_path_owned_task(
     owner: PathOwner,
     session: SessionDep,
 ) -> Task:
-    return await task_service.get(session, owner.user, task_id)
+    return await task_service.get(session, owner, task_id)
 
 
 PathOwnedTask = Annotated[Task, Depends(get_path_owned_task)]

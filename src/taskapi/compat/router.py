@@ -52,7 +52,7 @@ async def list_tasks(
     """All of the user's tasks (at most 1,000; use /api/v1/tasks to page through more)."""
     filters = TaskFilters(status=status_, now=utcnow())
     tasks = await task_service.list_all(
-        session, owner.user, filters, TaskSort.parse(SORT_KEYS[sort]), MAX_LISTED
+        session, owner, filters, TaskSort.parse(SORT_KEYS[sort]), MAX_LISTED
     )
     return [_compat(task, owner.subject) for task in tasks]
 
@@ -68,7 +68,7 @@ async def create_task(
     data: TaskCreate, owner: PathOwner, session: SessionDep, response: Response
 ) -> CompatTask:
     """Create a task."""
-    task = await task_service.create(session, owner.user, data)
+    task = await task_service.create(session, owner, data)
     response.headers["Location"] = f"/api/{owner.subject}/tasks/{task.id}"
     return _compat(task, owner.subject)
 
@@ -100,7 +100,7 @@ async def update_task(
 )
 async def delete_task(task: PathOwnedTask, owner: PathOwner, session: SessionDep) -> Response:
     """Delete a task."""
-    await task_service.delete(session, owner.user, task, None)
+    await task_service.delete(session, owner, task, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

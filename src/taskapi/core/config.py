@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     auth_jwks_min_refetch_seconds: float = Field(default=5.0, ge=0.5, le=10.0)
     auth_jwks_cache_ttl: int = Field(default=300, ge=10, le=86_400)
     auth_leeway_seconds: int = Field(default=5, ge=0, le=300)
+    # How long a worker trusts that a token's account still exists before asking the
+    # database again. Deletion is immediate in the worker that deleted the account;
+    # other workers refuse its tokens within this many seconds. 0 = ask every time.
+    auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     # Argon2id cost. Defaults follow RFC 9106's second recommended option; tests lower them.
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
@@ -213,6 +217,12 @@ class Settings(BaseSettings):
             problems.append(
                 f"TASKAPI_AUTH_SHARED_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
             )
+        if self.auth_jwks_url and self.auth_jwks_url.startswith("http://"):
+            host = self.auth_jwks_url.split("/")[2].rsplit(":", 1)[0]
+            if host not in {"127.0.0.1", "localhost", "[::1]"}:
+                problems.append(
+                    "TASKAPI_AUTH_JWKS_URL must use https:// (keys must not travel in clear)"
+                )
         if "*" in self.cors_origins:
             problems.append("TASKAPI_CORS_ORIGINS may not be '*' (credentials are allowed)")
         if self.debug:

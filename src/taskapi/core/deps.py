@@ -14,7 +14,7 @@ from taskapi.core.db import Database
 from taskapi.core.errors import AppError, Conflict, UnsupportedMediaType
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -26,7 +26,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     a client never sees a 2xx for a write that did not reach the database.
     """
     database: Database = request.app.state.database
-    async with database.session() as session:
+    # GET and HEAD never write (external-account provisioning on a first GET commits
+    # statement by statement, which is all it needs).
+    read_only = request.method in {"GET", "HEAD"}
+    async with database.session(read_only=read_only) as session:
         try:
             yield session
         except AppError as error:
@@ -48,7 +51,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def require_json_body(request: Request) -> None:
+async def require_json_body(request: Request) -> None:
     """Refuse a body that is not JSON with 415 instead of a confusing validation error."""
     if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
         return

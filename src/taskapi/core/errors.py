@@ -17,7 +17,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -185,6 +185,15 @@ async def _database_error(_: Request, exc: Exception) -> Response:
     return problem_response(error.status, error.detail, slug=error.slug, headers=error.headers)
 
 
+async def _integrity_error(_: Request, exc: Exception) -> Response:
+    # Services check what they can; a constraint can still lose a race (e.g. a write by
+    # an account another worker just deleted). Never a 500, never the SQL.
+    logger.info("integrity error answered 409: %s", type(exc).__name__)
+    return problem_response(
+        409, "The request conflicts with the current state of the data; retry", slug="conflict"
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc)
     # This answer is sent from outside every middleware: carry the request id here.
@@ -220,6 +229,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # server-error layer (which would log it as a crash and re-raise it).
     for database_error in (DBAPIError, PoolTimeoutError, ConnectionError, OSError, TimeoutError):
         app.add_exception_handler(database_error, _database_or_unexpected)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

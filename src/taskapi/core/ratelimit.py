@@ -1,5 +1,8 @@
 """Rate limits on the `limits` library: per-process memory, or Redis shared by every worker.
 
+Strategy: sliding window counter (two counters per key, O(1) per request, smooth at
+window edges); a moving window keeps one entry per request and slows down at high limits.
+
 If Redis fails, the API limit fails open (the service keeps serving; it is a fairness
 control) while the sign-in limits fall back to per-process memory (they guard against
 password guessing, so they never switch off). Either way it is logged and /readyz says so.
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 
 import limits
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
 from taskapi.core.config import Settings
@@ -63,9 +66,9 @@ class RateLimiter:
     """Counts requests per key in the shared store, with the failure policy above."""
 
     def __init__(self, settings: Settings) -> None:
-        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._redis_storage: Storage | None = None
-        self._redis: MovingWindowRateLimiter | None = None
+        self._redis: SlidingWindowCounterRateLimiter | None = None
         if settings.redis_url is not None:
             self._redis_storage = RedisStorage(
                 "async+" + settings.redis_url.get_secret_value(),
@@ -75,7 +78,7 @@ class RateLimiter:
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
-            self._redis = MovingWindowRateLimiter(self._redis_storage)
+            self._redis = SlidingWindowCounterRateLimiter(self._redis_storage)
         self._redis_down_until = 0.0
 
     @property
@@ -86,7 +89,7 @@ class RateLimiter:
     def store_healthy(self) -> bool:
         return self._redis is None or time.monotonic() >= self._redis_down_until
 
-    def _shared(self) -> MovingWindowRateLimiter | None:
+    def _shared(self) -> SlidingWindowCounterRateLimiter | None:
         # After a failure, skip Redis for a moment instead of waiting on every request.
         return self._redis if self._redis is not None and self.store_healthy else None
 
@@ -96,7 +99,10 @@ class RateLimiter:
         self._redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_FAILURE_SECONDS
 
     async def _count(
-        self, limiter: MovingWindowRateLimiter, item: limits.RateLimitItem, key: tuple[str, ...]
+        self,
+        limiter: SlidingWindowCounterRateLimiter,
+        item: limits.RateLimitItem,
+        key: tuple[str, ...],
     ) -> Usage:
         allowed = await limiter.hit(item, *key)
         reset_at, remaining = await limiter.get_window_stats(item, *key)

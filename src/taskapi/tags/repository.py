@@ -54,7 +54,7 @@ async def names_by_task(
         return {}
     result = await session.execute(
         select(col(TaskTag.task_id), col(Tag.name))
-        .join(Tag, col(Tag.id) == col(TaskTag.tag_id))
+        .join(Tag, (col(Tag.id) == col(TaskTag.tag_id)) & (col(Tag.user_id) == user_id))
         .where(col(TaskTag.user_id) == user_id, col(TaskTag.task_id).in_(ids))
         .order_by(col(TaskTag.task_id), col(Tag.name_key))
     )
@@ -78,7 +78,9 @@ async def replace_links(
 async def summaries(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[str, int]]:
     result = await session.execute(
         select(col(Tag.name), func.count(col(TaskTag.task_id)))
-        .outerjoin(TaskTag, col(TaskTag.tag_id) == col(Tag.id))
+        .outerjoin(
+            TaskTag, (col(TaskTag.tag_id) == col(Tag.id)) & (col(TaskTag.user_id) == user_id)
+        )
         .where(col(Tag.user_id) == user_id)
         .group_by(col(Tag.id), col(Tag.name), col(Tag.name_key))
         .order_by(col(Tag.name_key))
@@ -94,7 +96,9 @@ def task_ids_with_tag(user_id: uuid.UUID, tag_id: uuid.UUID) -> Select[uuid.UUID
 
 async def rename(session: AsyncSession, tag: Tag, new_name: str) -> None:
     await session.execute(
-        update(Tag).where(col(Tag.id) == tag.id).values(name=new_name, name_key=tag_key(new_name))
+        update(Tag)
+        .where(col(Tag.user_id) == tag.user_id, col(Tag.id) == tag.id)
+        .values(name=new_name, name_key=tag_key(new_name))
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from taskapi.auth.dependencies import CurrentUser
+from taskapi.auth.dependencies import CurrentCaller
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
 from taskapi.tags import service
@@ -21,7 +21,7 @@ TagPath = Annotated[
 
 
 @router.get("", response_model=list[TagSummary], responses=problem_responses(401))
-async def list_tags(user: CurrentUser, session: SessionDep) -> list[TagSummary]:
+async def list_tags(user: CurrentCaller, session: SessionDep) -> list[TagSummary]:
     """The caller's tags with how many tasks carry each."""
     return await service.list_tags(session, user)
 
@@ -33,7 +33,7 @@ async def list_tags(user: CurrentUser, session: SessionDep) -> list[TagSummary]:
     responses=problem_responses(401, 404, 413, 415, 422),
 )
 async def rename_tag(
-    name: TagPath, data: TagRename, user: CurrentUser, session: SessionDep
+    name: TagPath, data: TagRename, user: CurrentCaller, session: SessionDep
 ) -> TagRead:
     """Rename a tag; renaming onto an existing tag merges the two."""
     return await service.rename(session, user, name, data)
@@ -45,7 +45,7 @@ async def rename_tag(
     response_class=Response,
     responses=problem_responses(401, 404, 422),
 )
-async def delete_tag(name: TagPath, user: CurrentUser, session: SessionDep) -> Response:
+async def delete_tag(name: TagPath, user: CurrentCaller, session: SessionDep) -> Response:
     """Delete a tag: it is removed from every task of the caller."""
     await service.delete(session, user, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

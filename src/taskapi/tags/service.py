@@ -8,27 +8,27 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskapi.core.models import utcnow
+from taskapi.core.owner import Owner
 from taskapi.tags import repository
 from taskapi.tags.errors import TagNotFound
 from taskapi.tags.models import Tag
 from taskapi.tags.schemas import TagRead, TagRename, TagSummary
 from taskapi.tasks import repository as task_repository
-from taskapi.users.models import User
 
 
-async def list_tags(session: AsyncSession, user: User) -> list[TagSummary]:
+async def list_tags(session: AsyncSession, user: Owner) -> list[TagSummary]:
     rows = await repository.summaries(session, user.id)
     return [TagSummary(name=name, task_count=count) for name, count in rows]
 
 
-async def _get(session: AsyncSession, user: User, name: str) -> Tag:
+async def _get(session: AsyncSession, user: Owner, name: str) -> Tag:
     tag = await repository.get_by_name(session, user.id, name)
     if tag is None:
         raise TagNotFound()
     return tag
 
 
-async def rename(session: AsyncSession, user: User, name: str, data: TagRename) -> TagRead:
+async def rename(session: AsyncSession, user: Owner, name: str, data: TagRename) -> TagRead:
     """Rename a tag; onto another existing tag's name, merge the two."""
     tag = await _get(session, user, name)
     target = await repository.get_by_name(session, user.id, data.name)
@@ -41,7 +41,7 @@ async def rename(session: AsyncSession, user: User, name: str, data: TagRename) 
     return TagRead(name=target.name)
 
 
-async def delete(session: AsyncSession, user: User, name: str) -> None:
+async def delete(session: AsyncSession, user: Owner, name: str) -> None:
     tag = await _get(session, user, name)
     await task_repository.touch_tagged(session, user.id, tag.id, utcnow())
     await repository.delete_tag(session, user.id, tag)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from taskapi.auth.dependencies import CurrentUser
+from taskapi.auth.dependencies import CurrentCaller
 from taskapi.core.deps import SessionDep
 from taskapi.core.errors import UnprocessableEntity
 from taskapi.core.models import utcnow
@@ -24,19 +24,19 @@ MAX_QUERY_LENGTH = 500
 
 async def get_owned_task(
     task_id: Annotated[uuid.UUID, Path(description="The task's id.")],
-    user: CurrentUser,
+    user: CurrentCaller,
     session: SessionDep,
 ) -> Task:
     """The caller's task, or 404: another user's task is answered as one that does not exist."""
     return await service.get(session, user, task_id)
 
 
-def get_cursor_codec(request: Request) -> CursorCodec:
+async def get_cursor_codec(request: Request) -> CursorCodec:
     codec: CursorCodec = request.app.state.cursor_codec
     return codec
 
 
-def get_list_filters(
+async def get_list_filters(
     status: Annotated[Status, Query(description="Completion state.")] = Status.all,
     priority: Annotated[
         list[Priority] | None, Query(description="Repeatable: tasks with any of these.")
@@ -77,7 +77,7 @@ def get_list_filters(
     )
 
 
-def get_sort(
+async def get_sort(
     sort: Annotated[
         SortKey,
         Query(description="Sort key, `-` prefix for descending; ties broken by id."),

@@ -76,7 +76,7 @@ class TaskSort:
     def nullable(self) -> bool:
         return self.field == "due_at"
 
-    def keyset_of(self, task: Task) -> Keyset:
+    def keyset_of(self, task: Any) -> Keyset:
         return Keyset(getattr(task, self.field), task.id)
 
     def dump_value(self, value: Any) -> Any:

@@ -13,10 +13,12 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,6 +32,38 @@ from taskapi.tasks.query import Keyset, Status, TaskFilters, TaskSort
 def owned(user_id: uuid.UUID) -> Select[Task]:
     """The caller's tasks: the one place a task query may start from."""
     return select(Task).where(col(Task.user_id) == user_id)
+
+
+# What a client sees of a task; user_id and next_task_id stay inside.
+VIEW_COLUMNS = [
+    column
+    for column in Task.__table__.columns  # type: ignore[attr-defined]
+    if column.name not in {"user_id", "next_task_id"}
+]
+
+
+def _tag_names(user_id: uuid.UUID, dialect: str) -> Any:
+    """The task's tag names as one value per row: text[] (PostgreSQL) or a JSON array."""
+    aggregate = func.array_agg if dialect == "postgresql" else func.json_group_array
+    return (
+        select(aggregate(col(Tag.name)))
+        .select_from(TaskTag)
+        .join(Tag, (col(Tag.id) == col(TaskTag.tag_id)) & (col(Tag.user_id) == user_id))
+        .where(col(TaskTag.task_id) == col(Task.id), col(TaskTag.user_id) == user_id)
+        .scalar_subquery()
+        .label("tag_names")
+    )
+
+
+def owned_views(user_id: uuid.UUID, dialect: str) -> Select[Any]:
+    """The caller's tasks as read-only rows with their tag names: one query, no ORM objects."""
+    return select(*VIEW_COLUMNS, _tag_names(user_id, dialect)).where(col(Task.user_id) == user_id)
+
+
+async def read(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Row[Any] | None:
+    statement = owned_views(user_id, dialect_name(session)).where(col(Task.id) == task_id)
+    row: Row[Any] | None = (await session.execute(statement)).first()
+    return row
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
@@ -73,12 +107,12 @@ async def _tag_ids(
 
 
 def _filtered(
-    statement: Select[Task],
+    statement: Select[Any],
     user_id: uuid.UUID,
     filters: TaskFilters,
     tag_ids: list[uuid.UUID],
     dialect: str,
-) -> Select[Task]:
+) -> Select[Any]:
     if filters.status is Status.pending:
         statement = statement.where(col(Task.completed).is_(False))
     elif filters.status is Status.completed:
@@ -111,14 +145,14 @@ def _after(sort: TaskSort, keyset: Keyset) -> ColumnElement[bool]:
     return left < right if sort.descending else left > right
 
 
-def _ordered(statement: Select[Task], sort: TaskSort) -> Select[Task]:
+def _ordered(statement: Select[Any], sort: TaskSort) -> Select[Any]:
     if sort.descending:
         return statement.order_by(sort.column.desc(), col(Task.id).desc())
     return statement.order_by(sort.column.asc(), col(Task.id).asc())
 
 
-async def _fetch(session: AsyncSession, statement: Select[Task]) -> list[Task]:
-    return list((await session.execute(statement)).scalars().all())
+async def _fetch(session: AsyncSession, statement: Select[Any]) -> list[Row[Any]]:
+    return list((await session.execute(statement)).all())
 
 
 async def list_page(
@@ -128,8 +162,8 @@ async def list_page(
     sort: TaskSort,
     limit: int,
     after: Keyset | None,
-) -> list[Task]:
-    """Up to ``limit`` tasks after ``after`` in sort order (ties broken by id).
+) -> list[Row[Any]]:
+    """Up to ``limit`` task views after ``after`` in sort order (ties broken by id).
 
     A nullable sort key (``due_at``) puts tasks without a value last in both
     directions. That is read as two index range scans, the dated tasks and then the
@@ -141,12 +175,13 @@ async def list_page(
         if found is None:
             return []
         tag_ids = found
-    base = _filtered(owned(user_id), user_id, filters, tag_ids, dialect_name(session))
+    dialect = dialect_name(session)
+    base = _filtered(owned_views(user_id, dialect), user_id, filters, tag_ids, dialect)
     if not sort.nullable:
         statement = base if after is None else base.where(_after(sort, after))
         return await _fetch(session, _ordered(statement, sort).limit(limit))
 
-    rows: list[Task] = []
+    rows: list[Row[Any]] = []
     column: Any = sort.column
     if after is None or after.value is not None:
         dated = base.where(column.is_not(None))

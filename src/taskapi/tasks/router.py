@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from taskapi.auth.dependencies import CurrentUser
+from taskapi.auth.dependencies import CurrentCaller
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
 from taskapi.core.http import entity_tag, matches_if_none_match
@@ -48,7 +49,7 @@ def _with_etag(response: Response, task: TaskRead) -> TaskRead:
 
 @router.get("", response_model=TaskPage, responses=problem_responses(401, 422))
 async def list_tasks(
-    user: CurrentUser,
+    user: CurrentCaller,
     session: SessionDep,
     codec: CursorCodecDep,
     filters: ListFilters,
@@ -71,7 +72,7 @@ async def list_tasks(
 )
 async def create_task(
     data: TaskCreate,
-    user: CurrentUser,
+    user: CurrentCaller,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -99,17 +100,19 @@ async def create_task(
     },
 )
 async def get_task(
-    task: OwnedTask,
+    task_id: Annotated[uuid.UUID, Path(description="The task's id.")],
+    user: CurrentCaller,
     session: SessionDep,
     response: Response,
     if_none_match: Annotated[str | None, Header(max_length=256)] = None,
 ) -> TaskRead | Response:
     """One task; answers 304 when If-None-Match names its current ETag."""
+    task = await service.read(session, user, task_id)
     if matches_if_none_match(if_none_match, task.version):
         return Response(
             status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": entity_tag(task.version)}
         )
-    return _with_etag(response, await service.one_view(session, task))
+    return _with_etag(response, task)
 
 
 @router.patch(
@@ -145,7 +148,7 @@ async def replace_task(
     responses=problem_responses(401, 404, 412, 422),
 )
 async def delete_task(
-    task: OwnedTask, user: CurrentUser, session: SessionDep, if_match: IfMatch = None
+    task: OwnedTask, user: CurrentCaller, session: SessionDep, if_match: IfMatch = None
 ) -> Response:
     """Delete a task."""
     await service.delete(session, user, task, if_match)

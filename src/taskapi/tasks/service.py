@@ -10,12 +10,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from taskapi.core.errors import Conflict, PreconditionFailed, UnprocessableEntity
 from taskapi.core.http import check_if_match
 from taskapi.core.models import utcnow
+from taskapi.core.owner import Owner
 from taskapi.core.pagination import CursorCodec, InvalidCursor
 from taskapi.idempotency import service as idempotency
 from taskapi.tags import service as tag_service
@@ -26,7 +29,6 @@ from taskapi.tasks.models import Task
 from taskapi.tasks.query import Keyset, TaskFilters, TaskSort
 from taskapi.tasks.recurrence import next_due
 from taskapi.tasks.schemas import TaskCreate, TaskPage, TaskRead, TaskReplace, TaskUpdate
-from taskapi.users.models import User
 
 TASK_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
 
@@ -34,6 +36,28 @@ TASK_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
 def view(task: Task, tags: Sequence[str]) -> TaskRead:
     values = {name: getattr(task, name) for name in TASK_FIELDS}
     return TaskRead.model_validate({**values, "tags": list(tags)})
+
+
+def _tag_list(value: str | bytes | list[str | None] | None) -> list[str]:
+    """Tag names from the aggregate column: a JSON array (SQLite), text[] or NULL."""
+    names: list[str | None] = orjson.loads(value) if isinstance(value, str | bytes) else value or []
+    return sorted((name for name in names if name is not None), key=tag_key)
+
+
+def view_of_row(row: Row[Any]) -> TaskRead:
+    """A row of ``repository.owned_views``: values come typed from the database, so the
+    view is constructed without a second validation."""
+    values = row._mapping
+    return TaskRead.model_construct(
+        **{name: values[name] for name in TASK_FIELDS}, tags=_tag_list(values["tag_names"])
+    )
+
+
+async def read(session: AsyncSession, owner: Owner, task_id: uuid.UUID) -> TaskRead:
+    row = await repository.read(session, owner.id, task_id)
+    if row is None:
+        raise TaskNotFound()
+    return view_of_row(row)
 
 
 async def views(session: AsyncSession, user_id: uuid.UUID, tasks: Sequence[Task]) -> list[TaskRead]:
@@ -51,7 +75,7 @@ async def _insert(session: AsyncSession, task: Task, tags: Sequence[str]) -> Tas
     return view(task, await tag_service.set_task_tags(session, task.user_id, task.id, tags))
 
 
-async def create(session: AsyncSession, user: User, data: TaskCreate) -> TaskRead:
+async def create(session: AsyncSession, user: Owner, data: TaskCreate) -> TaskRead:
     now = utcnow()
     task = Task(
         user_id=user.id,
@@ -64,7 +88,7 @@ async def create(session: AsyncSession, user: User, data: TaskCreate) -> TaskRea
 
 
 async def create_idempotent(
-    session: AsyncSession, user: User, data: TaskCreate, key: str, path: str
+    session: AsyncSession, user: Owner, data: TaskCreate, key: str, path: str
 ) -> tuple[TaskRead, bool]:
     """Create once per (user, key): a retry returns the first result, flagged as replayed."""
     request = idempotency.fingerprint("POST", path, data.model_dump(mode="json"))
@@ -76,18 +100,18 @@ async def create_idempotent(
     return created, False
 
 
-async def get(session: AsyncSession, user: User, task_id: uuid.UUID) -> Task:
+async def get(session: AsyncSession, user: Owner, task_id: uuid.UUID) -> Task:
     task = await repository.get(session, user.id, task_id)
     if task is None:
         raise TaskNotFound()
     return task
 
 
-def _cursor_payload(user: User, sort: TaskSort, keyset: Keyset) -> dict[str, Any]:
+def _cursor_payload(user: Owner, sort: TaskSort, keyset: Keyset) -> dict[str, Any]:
     return {"u": user.id.hex, "s": sort.key, "v": sort.dump_value(keyset.value), "i": keyset.id.hex}
 
 
-def _read_cursor(codec: CursorCodec, cursor: str, user: User, sort: TaskSort) -> Keyset:
+def _read_cursor(codec: CursorCodec, cursor: str, user: Owner, sort: TaskSort) -> Keyset:
     payload = codec.decode(cursor)
     if payload.get("u") != user.id.hex or payload.get("s") != sort.key:
         raise InvalidCursor("The cursor was issued for another query; start again without it")
@@ -101,7 +125,7 @@ def _read_cursor(codec: CursorCodec, cursor: str, user: User, sort: TaskSort) ->
 async def list_page(
     session: AsyncSession,
     codec: CursorCodec,
-    user: User,
+    user: Owner,
     filters: TaskFilters,
     sort: TaskSort,
     limit: int,
@@ -113,15 +137,17 @@ async def list_page(
     next_cursor = None
     if more:
         next_cursor = codec.encode(_cursor_payload(user, sort, sort.keyset_of(page[-1])))
-    return TaskPage(items=await views(session, user.id, page), next_cursor=next_cursor)
+    return TaskPage.model_construct(
+        items=[view_of_row(row) for row in page], next_cursor=next_cursor
+    )
 
 
 async def list_all(
-    session: AsyncSession, user: User, filters: TaskFilters, sort: TaskSort, cap: int
+    session: AsyncSession, user: Owner, filters: TaskFilters, sort: TaskSort, cap: int
 ) -> list[TaskRead]:
     """Up to ``cap`` tasks in one response (for clients that do not page)."""
     rows = await repository.list_page(session, user.id, filters, sort, cap, None)
-    return await views(session, user.id, rows)
+    return [view_of_row(row) for row in rows]
 
 
 async def _save(
@@ -172,7 +198,7 @@ async def replace(
     return saved
 
 
-async def delete(session: AsyncSession, user: User, task: Task, if_match: str | None) -> None:
+async def delete(session: AsyncSession, user: Owner, task: Task, if_match: str | None) -> None:
     check_if_match(if_match, task.version)
     if not await repository.delete_owned(session, user.id, task.id):
         raise TaskNotFound()

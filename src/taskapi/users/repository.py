@@ -22,6 +22,11 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
+async def exists(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    result = await session.execute(select(col(User.id)).where(col(User.id) == user_id))
+    return result.first() is not None
+
+
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
     result = await session.execute(select(User).where(col(User.email_key) == email_key(email)))
     return result.scalar_one_or_none()

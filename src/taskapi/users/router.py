@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from taskapi.auth.dependencies import CurrentUser, HasherDep
+from taskapi.auth.dependencies import AuthenticatorDep, CurrentUser, HasherDep
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
 from taskapi.users import service
@@ -54,8 +54,13 @@ async def change_password(
     responses=problem_responses(401, 413, 415, 422),
 )
 async def delete_me(
-    data: AccountDeletion, user: CurrentUser, session: SessionDep, hasher: HasherDep
+    data: AccountDeletion,
+    user: CurrentUser,
+    session: SessionDep,
+    hasher: HasherDep,
+    authenticator: AuthenticatorDep,
 ) -> Response:
     """Delete the account and all its data (needs the password)."""
     await service.delete_account(session, hasher, user, data)
+    authenticator.forget(user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -44,8 +44,14 @@ async def update_profile(session: AsyncSession, user: User, data: UserUpdate) ->
     return user
 
 
-async def from_external_identity(session: AsyncSession, identity: ExternalIdentity) -> User:
-    """The local account of an issuer's user, created on their first request."""
+async def from_external_identity(
+    session: AsyncSession, identity: ExternalIdentity
+) -> tuple[User, bool]:
+    """The local account of an issuer's user, created on their first request.
+
+    Returns the user and whether this request created it (then it exists only once the
+    request's transaction commits).
+    """
     user = await repository.get_by_identity(session, identity.issuer, identity.subject)
     if user is None:
         deleted_at = await repository.deletion_time(session, identity.issuer, identity.subject)
@@ -69,10 +75,11 @@ async def from_external_identity(session: AsyncSession, identity: ExternalIdenti
         user = await repository.get_by_identity(session, identity.issuer, identity.subject)
         if user is None:  # deleted between our insert and read: let the client retry
             raise Conflict("The account is being changed by another request; retry")
-    elif identity.email is not None and identity.email != user.email:
+        return user, True
+    if identity.email is not None and identity.email != user.email:
         user.email = identity.email  # the issuer is the authority on its users' addresses
         user.updated_at = utcnow()
-    return user
+    return user, False
 
 
 async def _require_password(hasher: PasswordHasher, user: User, password: str) -> None:

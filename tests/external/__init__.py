@@ -1,0 +1,1 @@
+"""External sign-in without Node: JWKS caching, token checks, settings."""
