@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BENCH_ARGS ?=
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -45,10 +46,14 @@ format: dev  ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: lint  ## lint, then every test on SQLite and PostgreSQL
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 test-fast: dev  ## the tests without linting
 	$(BIN)/pytest -x -q
+
+bench: dev  ## load benchmark with wrk, appended to docs/performance.md (BENCH_ARGS="--db sqlite --small ...")
+	@command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:  ## remove the virtual environments and caches (keeps ./data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

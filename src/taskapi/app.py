@@ -21,7 +21,7 @@ from taskapi.compat import router as compat_router
 from taskapi.core.clientip import parse_networks
 from taskapi.core.config import Settings, get_settings
 from taskapi.core.db import Database
-from taskapi.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from taskapi.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, method_table
 from taskapi.core.logging import configure_logging
 from taskapi.core.middleware import (
     BodySizeLimitMiddleware,
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.state.method_table = method_table(app.openapi(), {"{user_id}": "{user_id:subject}"})
     return app
 
 
@@ -151,6 +152,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
+            if "requestBody" in operation:
+                # A body that is not even UTF-8 is refused before validation.
+                operation["responses"].setdefault(
+                    "400", {"description": "The body cannot be read (e.g. not UTF-8)"}
+                )
             for code, response in operation.get("responses", {}).items():
                 if code[0] in "45":
                     # Errors are problem+json only (FastAPI also lists application/json,

@@ -18,6 +18,7 @@ from taskapi.auth.dependencies import (
 from taskapi.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
+from taskapi.core.schemas import NO_NUL_PATTERN
 from taskapi.users import service as user_service
 from taskapi.users.schemas import UserCreate, UserRead
 
@@ -62,8 +63,10 @@ async def login(
     responses=problem_responses(401, 413, 422, 429),
 )
 async def token(
-    username: Annotated[str, Form(min_length=1, max_length=320, description="The e-mail.")],
-    password: Annotated[str, Form(min_length=1, max_length=1024)],
+    username: Annotated[
+        str, Form(min_length=1, max_length=320, pattern=NO_NUL_PATTERN, description="The e-mail.")
+    ],
+    password: Annotated[str, Form(min_length=1, max_length=1024, pattern=NO_NUL_PATTERN)],
     session: SessionDep,
     hasher: HasherDep,
     tokens: TokenServiceDep,

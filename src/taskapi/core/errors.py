@@ -9,6 +9,7 @@ input values into a response.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 logger = logging.getLogger("taskapi.errors")
 
@@ -170,12 +172,44 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
     return problem_response(422, _summary(issues), slug="validation-error", errors=issues)
 
 
-async def _http_error(_: Request, exc: Exception) -> Response:
+MethodTable = list[tuple[re.Pattern[str], frozenset[str]]]
+
+
+def method_table(openapi: dict[str, Any], convertors: dict[str, str] | None = None) -> MethodTable:
+    """Path regex -> methods, from the OpenAPI document (built once at start-up).
+
+    ``convertors`` restores path convertors the document does not show, e.g.
+    ``{"{user_id}": "{user_id:subject}"}``.
+    """
+    table: MethodTable = []
+    for template, operations in openapi.get("paths", {}).items():
+        for plain, typed in (convertors or {}).items():
+            template = template.replace(plain, typed)
+        methods = {method.upper() for method in operations}
+        if "GET" in methods:
+            methods.add("HEAD")
+        regex, _, _ = compile_path(template)
+        table.append((regex, frozenset(methods)))
+    return table
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette lists only the first route's)."""
+    table: MethodTable = getattr(request.app.state, "method_table", [])
+    path = request.scope["path"]
+    methods = {m for regex, route_methods in table if regex.match(path) for m in route_methods}
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     error = cast(StarletteHTTPException, exc)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    headers = dict(error.headers or {})
     if error.status_code == 404 and detail == "Not Found":
         detail = "No such route"
-    return problem_response(error.status_code, detail, headers=error.headers)
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(error.status_code, detail, headers=headers)
 
 
 async def _database_error(_: Request, exc: Exception) -> Response:

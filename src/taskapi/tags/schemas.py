@@ -4,12 +4,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from taskapi.core.schemas import RequestModel
+from taskapi.core.schemas import NOT_BLANK_PATTERN, RequestModel
 from taskapi.tags.models import TAG_MAX_LENGTH
 
 TagName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_MAX_LENGTH),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=TAG_MAX_LENGTH, pattern=NOT_BLANK_PATTERN
+    ),
     Field(description=f"1–{TAG_MAX_LENGTH} characters after trimming; case-insensitive."),
 ]
 

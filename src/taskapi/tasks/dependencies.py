@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import StringConstraints
 
 from taskapi.auth.dependencies import CurrentCaller
 from taskapi.core.deps import SessionDep
@@ -42,8 +43,11 @@ async def get_list_filters(
         list[Priority] | None, Query(description="Repeatable: tasks with any of these.")
     ] = None,
     tag: Annotated[
-        list[str] | None,
-        Query(description="Repeatable: tasks with all of these tags (ignoring case)."),
+        list[Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX_LENGTH)]] | None,
+        Query(
+            max_length=MAX_TAGS_PER_TASK,
+            description="Repeatable: tasks with all of these tags (ignoring case).",
+        ),
     ] = None,
     q: Annotated[
         str | None,

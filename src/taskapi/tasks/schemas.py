@@ -12,15 +12,21 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
-from taskapi.core.schemas import RequestModel, ResponseModel, UTCTimestamp
+from taskapi.core.schemas import NOT_BLANK_PATTERN, RequestModel, ResponseModel, UTCTimestamp
 from taskapi.tags.models import tag_key
 from taskapi.tags.schemas import TagName
 from taskapi.tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Priority, Recurrence
 
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=TITLE_MAX_LENGTH,
+        pattern=NOT_BLANK_PATTERN,
+    ),
     Field(description=f"1–{TITLE_MAX_LENGTH} characters after trimming surrounding whitespace."),
 ]
 
@@ -86,13 +92,15 @@ class TaskReplace(TaskWrite):
 class TaskUpdate(RequestModel):
     """PATCH: only the fields given change; ``due_at``/``recurrence`` null clears them."""
 
-    title: Title | None = None
+    # `| SkipJsonSchema[None]`: absent means "unchanged", but null is refused, and the
+    # OpenAPI document must not call these fields nullable.
+    title: Title | SkipJsonSchema[None] = None
     description: Description = ""  # null is stored as "", like on create
-    completed: StrictBool | None = None
-    priority: Priority | None = None
+    completed: StrictBool | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = None
     due_at: UTCTimestamp | None = None
     recurrence: Recurrence | None = None
-    tags: Tags | None = None
+    tags: Tags | SkipJsonSchema[None] = None
 
     @field_validator("title", "completed", "priority", "tags", mode="before")
     @classmethod

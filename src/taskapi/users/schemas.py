@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field, StringConstraints
 
-from taskapi.core.schemas import RequestModel, ResponseModel
-from taskapi.users.models import DISPLAY_NAME_MAX_LENGTH
+from taskapi.core.schemas import NOT_BLANK_PATTERN, RequestModel, ResponseModel
+from taskapi.users.models import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -30,12 +31,34 @@ NewPassword = Annotated[
 ]
 DisplayName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX_LENGTH),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=DISPLAY_NAME_MAX_LENGTH,
+        pattern=NOT_BLANK_PATTERN,
+    ),
+]
+
+
+def _valid_email(value: str) -> str:
+    # Test and documentation domains (example.com, *.test) are fine for a task list.
+    try:
+        return validate_email(
+            value, check_deliverability=False, test_environment=True, globally_deliverable=False
+        ).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address: {exc}") from exc
+
+
+Email = Annotated[
+    str,
+    Field(max_length=EMAIL_MAX_LENGTH, json_schema_extra={"format": "email"}),
+    AfterValidator(_valid_email),
 ]
 
 
 class UserCreate(RequestModel):
-    email: EmailStr = Field(max_length=320)
+    email: Email
     password: NewPassword
     display_name: DisplayName | None = None
 

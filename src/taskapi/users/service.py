@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from taskapi.auth import service as auth_service
 from taskapi.auth.errors import InvalidCredentials
 from taskapi.auth.external import ExternalIdentity
-from taskapi.core.errors import Conflict, Forbidden, Unauthorized, UnprocessableEntity
+from taskapi.core.errors import Conflict, Forbidden, Unauthorized
 from taskapi.core.models import utcnow
 from taskapi.core.security import PasswordHasher
 from taskapi.users import repository
@@ -110,9 +110,7 @@ async def delete_account(
         # that token (and older ones) cannot bring the account back.
         await repository.record_deletion(session, user.auth_issuer, user.auth_subject, utcnow())
     elif data.password is None:
-        raise UnprocessableEntity(
-            "The account's password is required", loc=("body", "password"), type_="missing"
-        )
+        raise InvalidCredentials("The account's password is required")
     else:
         await _require_password(hasher, user, data.password)
     await repository.delete_by_id(session, user.id)
