@@ -118,7 +118,7 @@ class JwksCache:
             self._attempted_at = self._clock()
             try:
                 keys = await self._fetch()
-            except (httpx.HTTPError, ValueError) as exc:
+            except (httpx.HTTPError, ValueError, RecursionError) as exc:  # hostile or broken
                 logger.warning("cannot fetch JWKS from %s: %s", self.url, type(exc).__name__)
                 return
             self._keys = keys

@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import compile_path
 
+from taskapi.core.headers import API_CSP, BASELINE_HEADERS
+
 logger = logging.getLogger("taskapi.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -230,9 +232,11 @@ async def _integrity_error(_: Request, exc: Exception) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc)
-    # This answer is sent from outside every middleware: carry the request id here.
+    # This answer is sent from outside every middleware: carry their headers here.
+    headers = {**BASELINE_HEADERS, "Content-Security-Policy": API_CSP, "Cache-Control": "no-store"}
     request_id = request.scope.get("state", {}).get("request_id")
-    headers = {"X-Request-ID": request_id} if request_id else None
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return problem_response(
         500, "An unexpected error occurred", slug="internal-error", headers=headers
     )

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskapi.core.errors import problem_response
+from taskapi.core.headers import API_CSP, BASELINE_HEADERS, DOCS_CSP
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -110,14 +111,6 @@ class BodySizeLimitMiddleware:
             await self._too_large()(scope, receive, send)
 
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# Swagger UI (/docs) loads its bundle from jsDelivr and starts with an inline script.
-DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-    "frame-ancestors 'none'"
-)
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
@@ -136,9 +129,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
+                for name, value in BASELINE_HEADERS.items():
+                    headers.setdefault(name, value)
                 headers.setdefault(
                     "Content-Security-Policy", DOCS_CSP if path in DOCS_PATHS else API_CSP
                 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Uuid,
     bindparam,
@@ -42,7 +44,7 @@ VIEW_COLUMNS = [
 ]
 
 
-def _tag_names(user_id: uuid.UUID, dialect: str) -> Any:
+def _tag_names(user_id: Any, dialect: str) -> Any:
     """The task's tag names as one value per row: text[] (PostgreSQL) or a JSON array."""
     aggregate = func.array_agg if dialect == "postgresql" else func.json_group_array
     return (
@@ -55,20 +57,60 @@ def _tag_names(user_id: uuid.UUID, dialect: str) -> Any:
     )
 
 
-def owned_views(user_id: uuid.UUID, dialect: str) -> Select[Any]:
-    """The caller's tasks as read-only rows with their tag names: one query, no ORM objects."""
+def owned_views(user_id: Any, dialect: str) -> Select[Any]:
+    """The caller's tasks as read-only rows with their tag names: one query, no ORM objects.
+
+    ``user_id`` is a value, or a bind parameter in the statements built once below.
+    """
     return select(*VIEW_COLUMNS, _tag_names(user_id, dialect)).where(col(Task.user_id) == user_id)
 
 
+# Statements of the hot paths, built once per dialect (and list shape) with named bind
+# parameters: building a select() costs more than executing it (docs/adr/0005).
+_USER = bindparam("user_id", type_=Uuid())
+
+
+@functools.cache
+def _read_one_statement(dialect: str) -> Select[Any]:
+    task_id = bindparam("task_id", type_=Uuid())
+    return owned_views(_USER, dialect).where(col(Task.id) == task_id)
+
+
+@functools.cache
+def _simple_list_statement(dialect: str, sort: TaskSort, status: Status, paged: bool) -> Any:
+    """A listing filtered at most by status, on a non-null sort key."""
+    statement = _filtered(
+        owned_views(_USER, dialect), _USER, TaskFilters(status=status), [], dialect
+    )
+    if paged:
+        after = tuple_(
+            bindparam("after_value", type_=sort.column.type), bindparam("after_id", type_=Uuid())
+        )
+        row = tuple_(sort.column, col(Task.id))
+        statement = statement.where(row < after if sort.descending else row > after)
+    return _ordered(statement, sort).limit(bindparam("limit", type_=Integer()))
+
+
+async def _execute(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
+) -> Any:
+    # Core execution on the session's connection: no ORM compile or identity-map work.
+    connection = await session.connection()
+    return await connection.execute(statement, params or {})
+
+
 async def read(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Row[Any] | None:
-    statement = owned_views(user_id, dialect_name(session)).where(col(Task.id) == task_id)
-    row: Row[Any] | None = (await session.execute(statement)).first()
+    statement = _read_one_statement(dialect_name(session))
+    result = await _execute(session, statement, {"user_id": user_id, "task_id": task_id})
+    row: Row[Any] | None = result.first()
     return row
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+    """The ORM object, for changing it."""
     result = await session.execute(owned(user_id).where(col(Task.id) == task_id))
-    return result.scalar_one_or_none()
+    task: Task | None = result.scalar_one_or_none()
+    return task
 
 
 async def add(session: AsyncSession, task: Task) -> None:
@@ -108,7 +150,7 @@ async def _tag_ids(
 
 def _filtered(
     statement: Select[Any],
-    user_id: uuid.UUID,
+    user_id: Any,
     filters: TaskFilters,
     tag_ids: list[uuid.UUID],
     dialect: str,
@@ -152,7 +194,19 @@ def _ordered(statement: Select[Any], sort: TaskSort) -> Select[Any]:
 
 
 async def _fetch(session: AsyncSession, statement: Select[Any]) -> list[Row[Any]]:
-    return list((await session.execute(statement)).all())
+    return list((await _execute(session, statement)).all())
+
+
+def _is_simple(filters: TaskFilters, sort: TaskSort) -> bool:
+    return not (
+        sort.nullable
+        or filters.priorities
+        or filters.tags
+        or filters.text
+        or filters.due_before
+        or filters.due_after
+        or filters.overdue
+    )
 
 
 async def list_page(
@@ -169,13 +223,19 @@ async def list_page(
     directions. That is read as two index range scans, the dated tasks and then the
     undated ones, instead of one OR that no index can serve.
     """
+    dialect = dialect_name(session)
+    if _is_simple(filters, sort):
+        statement = _simple_list_statement(dialect, sort, filters.status, after is not None)
+        params: dict[str, Any] = {"user_id": user_id, "limit": limit}
+        if after is not None:
+            params.update(after_value=after.value, after_id=after.id)
+        return list((await _execute(session, statement, params)).all())
     tag_ids: list[uuid.UUID] = []
     if filters.tags:
         found = await _tag_ids(session, user_id, filters.tags)
         if found is None:
             return []
         tag_ids = found
-    dialect = dialect_name(session)
     base = _filtered(owned_views(user_id, dialect), user_id, filters, tag_ids, dialect)
     if not sort.nullable:
         statement = base if after is None else base.where(_after(sort, after))
