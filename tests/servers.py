@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL and Redis servers for the test suite.
+"""Throwaway PostgreSQL, PgBouncer and Redis servers for the test suite.
 
 Plain functions and classes, no pytest fixtures: ``conftest.py`` decides
 scope, skipping and failing.  Only the standard library is used, so this file
@@ -10,6 +10,9 @@ Typical use::
         engine = create_async_engine(pg.url())
         ...
         pg.restart()                         # same data dir, same port
+
+    with start_pgbouncer(pg) as pool:       # transaction mode, in front of pg
+        engine = create_async_engine(pool.url(), ...)
 
     with start_redis() as rd:
         client = Redis.from_url(rd.url)
@@ -50,6 +53,7 @@ from typing import Literal, Self
 
 __all__ = [
     "PgBinaries",
+    "PgBouncerServer",
     "PostgresServer",
     "PsqlError",
     "RedisServer",
@@ -57,9 +61,11 @@ __all__ = [
     "ServerUnavailable",
     "ShutdownMode",
     "find_free_port",
+    "find_pgbouncer",
     "find_postgres_binaries",
     "find_redis_server",
     "running_servers",
+    "start_pgbouncer",
     "start_postgres",
     "start_redis",
     "stop_all",
@@ -1001,6 +1007,280 @@ class RedisServer(_ManagedServer):
 def start_redis(*, start_timeout: float = 30.0) -> RedisServer:
     """Create and start a :class:`RedisServer` (raises ServerUnavailable)."""
     return RedisServer(start_timeout=start_timeout).start()
+
+
+# --------------------------------------------------------------------------
+# PgBouncer (in front of a PostgresServer)
+# --------------------------------------------------------------------------
+
+PGBOUNCER_USER = "postgres"  # Debian's pgbouncer refuses to run as root
+
+
+def find_pgbouncer() -> Path:
+    """Locate the ``pgbouncer`` binary (Debian puts it in /usr/sbin, off a user's PATH)."""
+    explicit = os.environ.get("TASKAPI_PGBOUNCER")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise ServerUnavailable(f"TASKAPI_PGBOUNCER={explicit} is not an executable")
+        return Path(explicit)
+    found = shutil.which("pgbouncer")
+    if found:
+        return Path(found)
+    for candidate in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"):
+        if os.access(candidate, os.X_OK):
+            return Path(candidate)
+    raise ServerUnavailable(
+        "pgbouncer not found (PATH, /usr/sbin); install Debian's 'pgbouncer' package "
+        "or set TASKAPI_PGBOUNCER"
+    )
+
+
+def _ini_value(value: str) -> str:
+    if any(ch in value for ch in "\n\r;#"):
+        raise ValueError(f"unsafe pgbouncer.ini value: {value!r}")
+    return value
+
+
+class PgBouncerServer(_ManagedServer):
+    """A private PgBouncer on 127.0.0.1 in front of one :class:`PostgresServer`.
+
+    Every database name is forwarded to the same name upstream (``* =`` entry), as
+    user ``postgres``; clients authenticate with ``auth_type = trust`` (loopback
+    only).  ``server_round_robin = 1`` hands transactions to the server connections
+    in turn, so state that wrongly outlives a transaction (named prepared
+    statements, SET) shows up as errors instead of hiding behind one reused
+    connection.
+    """
+
+    _kind = "PgBouncer"
+    _log_name = "pgbouncer.log"
+
+    def __init__(
+        self,
+        upstream: PostgresServer,
+        *,
+        pool_mode: Literal["session", "transaction", "statement"] = "transaction",
+        default_pool_size: int = 4,
+        max_client_conn: int = 200,
+        settings: Mapping[str, str] | None = None,
+        start_timeout: float = 30.0,
+        stop_timeout: float = 15.0,
+    ) -> None:
+        super().__init__(start_timeout=start_timeout, stop_timeout=stop_timeout)
+        if default_pool_size < 1:
+            raise ValueError("default_pool_size must be at least 1")
+        self.upstream = upstream
+        self.user = upstream.user
+        self.pool_mode = pool_mode
+        self.default_pool_size = default_pool_size
+        self.max_client_conn = max_client_conn
+        self.extra_settings = dict(settings or {})
+        self._binary: Path | None = None
+        self._run_as: list[str] = []
+        self._run_as_uid: int | None = None
+
+    # -- public ---------------------------------------------------------
+
+    @property
+    def config_path(self) -> Path:
+        return self.base_dir / "pgbouncer.ini"
+
+    @property
+    def auth_file(self) -> Path:
+        return self.base_dir / "userlist.txt"
+
+    def url(self, driver: str | None = "asyncpg", dbname: str | None = None) -> str:
+        """SQLAlchemy URL through the pooler (``driver=None``: a plain DSN)."""
+        scheme = f"postgresql+{driver}" if driver else "postgresql"
+        db = dbname or self.upstream.dbname
+        return f"{scheme}://{self.user}@{self.host}:{self.port}/{db}"
+
+    @property
+    def dsn(self) -> str:
+        return self.url(driver=None)
+
+    def execute(self, sql: str, dbname: str | None = None) -> str:
+        """Run SQL through the pooler with the upstream's psql."""
+        bins = self.upstream._bins
+        assert bins is not None
+        cmd = [
+            str(bins.psql), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+            "-h", self.host, "-p", str(self.port), "-U", self.user,
+            "-d", dbname or self.upstream.dbname, "-c", sql,
+        ]  # fmt: skip
+        out = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            env=_clean_env({"PGCONNECT_TIMEOUT": "5"}),
+            timeout=60,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise PsqlError(f"psql failed ({out.returncode}) on {sql!r}: {out.stderr.strip()}")
+        return out.stdout.strip()
+
+    def start(self) -> Self:
+        with self._lock:
+            if self._proc is not None or self._stopped:
+                raise RuntimeError("start() may be called once; use restart()/start_again()")
+            if not self.upstream.is_running:
+                raise RuntimeError("the upstream PostgreSQL server is not running")
+            self._binary = find_pgbouncer()
+            self._prepare_user()
+            self._base_dir = _make_base_dir("taskapi-pgb-", self._run_as_uid)
+            self._register()
+            self._arm_watchdog()
+            self.auth_file.write_text(f'"{self.user}" ""\n', encoding="utf-8")
+            attempts = 3
+            for attempt in range(1, attempts + 1):
+                self.port = find_free_port(self.host)
+                self._write_config()
+                try:
+                    self._start_and_wait()
+                    break
+                except _PortInUse:
+                    if attempt == attempts:
+                        raise self._abort_start(
+                            f"PgBouncer found no free port in {attempts} tries"
+                        ) from None
+            return self
+
+    def stop_server_only(self) -> None:
+        with self._lock:
+            self._shutdown(signal.SIGTERM, self.stop_timeout)
+            self._arm_watchdog()
+
+    def start_again(self) -> None:
+        with self._lock:
+            if self._stopped or self._base_dir is None:
+                raise RuntimeError("server was stopped for good (or never started)")
+            if self.is_running:
+                raise RuntimeError("server is already running")
+            try:
+                self._start_and_wait()
+            except _PortInUse:
+                raise self._abort_start(
+                    f"port {self.port} was taken while PgBouncer was stopped"
+                ) from None
+
+    def restart(self) -> None:
+        self.stop_server_only()
+        self.start_again()
+
+    # -- internals ------------------------------------------------------
+
+    def _default_stop_signal(self) -> int:
+        return signal.SIGTERM  # immediate shutdown (SIGINT would wait for clients)
+
+    def _pidfile(self) -> Path | None:
+        return self.base_dir / "pgbouncer.pid"
+
+    def _prepare_user(self) -> None:
+        if os.geteuid() != 0:
+            self._run_as, self._run_as_uid = [], None
+            return
+        try:
+            uid = pwd.getpwnam(PGBOUNCER_USER).pw_uid
+        except KeyError:
+            raise ServerUnavailable(
+                f"running as root and there is no '{PGBOUNCER_USER}' user to run PgBouncer as"
+            ) from None
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            raise ServerUnavailable("running as root and 'runuser' is not available")
+        self._run_as, self._run_as_uid = [runuser, "-u", PGBOUNCER_USER, "--"], uid
+
+    def _write_config(self) -> None:
+        upstream = self.upstream
+        settings: dict[str, str] = {
+            "listen_addr": self.host,
+            "listen_port": str(self.port),
+            "unix_socket_dir": "",
+            "auth_type": "trust",
+            "auth_file": str(self.auth_file),
+            "pidfile": str(self._pidfile()),
+            "logfile": "",  # stderr, which _spawn sends to pgbouncer.log
+            "pool_mode": self.pool_mode,
+            "default_pool_size": str(self.default_pool_size),
+            "max_client_conn": str(self.max_client_conn),
+            "server_round_robin": "1",
+            "server_login_retry": "1",
+            "server_connect_timeout": "5",
+            "log_connections": "0",
+            "log_disconnections": "0",
+            "admin_users": self.user,
+        }
+        settings.update(self.extra_settings)
+        lines = [
+            "[databases]",
+            f"* = host={upstream.host} port={upstream.port} user={upstream.user}",
+            "",
+            "[pgbouncer]",
+            *(f"{key} = {_ini_value(value)}" for key, value in settings.items()),
+        ]
+        self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _start_and_wait(self) -> None:
+        assert self._binary is not None
+        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._spawn([*self._run_as, str(self._binary), str(self.config_path)], _clean_env())
+        assert self._proc is not None
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            self._check_early_exit(log_size, ("Address already in use", "bind(): "))
+            if self._accepting():
+                break
+            if time.monotonic() > deadline:
+                raise self._abort_start(
+                    f"PgBouncer did not accept connections on {self.host}:{self.port} "
+                    f"within {self.start_timeout:.0f}s"
+                )
+            time.sleep(0.1)
+        self._refresh_server_pid()
+
+    def _refresh_server_pid(self) -> None:
+        # Under runuser our child is runuser; pgbouncer is its child.
+        proc = self._proc
+        if proc is None or self._server_pid != proc.pid or not self._run_as:
+            return
+        pid = _read_pidfile(self.base_dir / "pgbouncer.pid")
+        if pid is not None and _proc_ppid(pid) == proc.pid:
+            self._server_pid, self._server_identity = pid, _proc_identity(pid)
+
+    def _accepting(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1.0):
+                pass
+        except OSError:
+            return False
+        if not self.upstream.is_running:
+            return True  # listening is all we can check
+        try:
+            self.execute("SELECT 1")
+        except (PsqlError, subprocess.TimeoutExpired):
+            return False
+        return True
+
+
+def start_pgbouncer(
+    upstream: PostgresServer,
+    pool_mode: Literal["session", "transaction", "statement"] = "transaction",
+    *,
+    default_pool_size: int = 4,
+    max_client_conn: int = 200,
+    settings: Mapping[str, str] | None = None,
+    start_timeout: float = 30.0,
+) -> PgBouncerServer:
+    """Create and start a :class:`PgBouncerServer` (raises ServerUnavailable)."""
+    return PgBouncerServer(
+        upstream,
+        pool_mode=pool_mode,
+        default_pool_size=default_pool_size,
+        max_client_conn=max_client_conn,
+        settings=settings,
+        start_timeout=start_timeout,
+    ).start()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--watchdog"]:

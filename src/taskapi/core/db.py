@@ -95,7 +95,9 @@ def _postgres_engine(settings: Settings, url: str) -> AsyncEngine:
         # named prepared statements must not outlive it, and startup parameters
         # other than the basics may be refused.
         if is_asyncpg:
+            # Neither asyncpg's cache nor SQLAlchemy's own may keep a prepared statement.
             connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_cache_size"] = 0
             connect_args["prepared_statement_name_func"] = lambda: f"__asyncpg_{uuid4()}__"
         else:
             connect_args["prepare_threshold"] = None
@@ -133,8 +135,11 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Reads on PostgreSQL run without BEGIN/COMMIT: two round trips fewer per
         # request. (SQLite keeps its transactions: they cost no round trip there.)
+        # Not behind a transaction-mode pooler: there a statement's prepare and execute
+        # must share one transaction, or they may reach two server connections.
         reads = self.engine
-        if self.engine.dialect.name == "postgresql":
+        pooled = uses_pooler(settings.database_url, settings.database_pooler)
+        if self.engine.dialect.name == "postgresql" and not pooled:
             reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
 

@@ -242,9 +242,27 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# SQLSTATEs that mean "not now" rather than "bad request": connection exceptions (class
+# 08), admin/crash shutdown and "starting up" (57P01-57P03), too many connections (53300).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _sqlstate(exc: BaseException | None) -> str | None:
+    seen = 0
+    while exc is not None and seen < 5:  # the driver error may sit a few causes deep
+        state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        exc, seen = exc.__cause__ or getattr(exc, "orig", None), seen + 1
+    return None
+
+
 def is_unavailable_database_error(exc: BaseException) -> bool:
     """True for errors that mean "the database is not reachable now", not "bad SQL"."""
     if isinstance(exc, PoolTimeoutError):
+        return True
+    state = _sqlstate(getattr(exc, "orig", None))
+    if state is not None and state.startswith(_UNAVAILABLE_SQLSTATES):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
