@@ -9,14 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from taskapi.core.config import Settings
 from taskapi.core.db import Database
 from taskapi.core.errors import AppError, Conflict, UnsupportedMediaType
-
-
-async def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -47,7 +41,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise Conflict("The resource was changed by another request; retry") from exc
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 

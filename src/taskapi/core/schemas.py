@@ -88,7 +88,3 @@ def _to_utc(value: datetime) -> datetime:
 
 UTCTimestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_to_utc)]
 """An RFC 3339 timestamp with an offset, normalised to UTC."""
-
-
-def trimmed(value: str) -> str:
-    return value.strip()
