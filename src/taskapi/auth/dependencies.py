@@ -92,7 +92,7 @@ async def limit_sign_in_requests(
     item = request.app.state.auth_limit
     if item is None:
         return
-    usage = await limiter.hit(item, "auth", address, fail_open=False)
+    usage = await limiter.hit(item, "auth", address, fail_open=False, exact=True)
     if usage is not None:
         response.headers.update(usage.headers)
         usage.raise_if_exceeded()

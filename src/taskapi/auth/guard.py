@@ -37,16 +37,15 @@ class LoginGuard:
     async def check(self, email: str, address: str) -> None:
         """Refuse (429) before any password work if this account is locked for the caller."""
         for item, key in self._limits(email, address):
-            usage = await self._limiter.exceeded(item, *key)
+            usage = await self._limiter.exceeded(item, *key, exact=True)
             if usage is not None:
                 usage.raise_if_exceeded(LOCKED_DETAIL)
 
     async def failed(self, email: str, address: str) -> None:
         for item, key in self._limits(email, address):
-            await self._limiter.hit(item, *key, fail_open=False)
+            await self._limiter.hit(item, *key, fail_open=False, exact=True)
 
     async def succeeded(self, email: str, address: str) -> None:
         if self._per_address is not None:
-            await self._limiter.clear(
-                self._per_address, "login-failures", email_key(email), address
-            )
+            key = ("login-failures", email_key(email), address)
+            await self._limiter.clear(self._per_address, *key, exact=True)

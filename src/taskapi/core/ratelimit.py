@@ -1,7 +1,9 @@
 """Rate limits on the `limits` library: per-process memory, or Redis shared by every worker.
 
-Strategy: sliding window counter (two counters per key, O(1) per request, smooth at
-window edges); a moving window keeps one entry per request and slows down at high limits.
+Strategies: sign-in limits are small and guard against guessing, so they use the exact
+moving window (one entry per request; cheap at 10/minute). The per-user API limit is
+large, so it uses the sliding window counter: O(1) per request, but it may let one extra
+request through where two windows meet.
 
 If Redis fails, the API limit fails open (the service keeps serving; it is a fairness
 control) while the sign-in limits fall back to per-process memory (they guard against
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import limits
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
 from taskapi.core.config import Settings
@@ -62,23 +64,38 @@ def parse_limit(value: str) -> limits.RateLimitItem | None:
     return None if value == "0" else limits.parse(value)
 
 
+Limiter = MovingWindowRateLimiter | SlidingWindowCounterRateLimiter
+
+
+class _Strategies:
+    """Both strategies over one storage."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.exact = MovingWindowRateLimiter(storage)
+        self.cheap = SlidingWindowCounterRateLimiter(storage)
+
+    def pick(self, exact: bool) -> Limiter:
+        return self.exact if exact else self.cheap
+
+
 class RateLimiter:
     """Counts requests per key in the shared store, with the failure policy above."""
 
     def __init__(self, settings: Settings) -> None:
-        self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._redis_storage: Storage | None = None
-        self._redis: SlidingWindowCounterRateLimiter | None = None
+        memory = MemoryStorage()
+        self._memory = _Strategies(memory)
+        self._redis: _Strategies | None = None
         if settings.redis_url is not None:
-            self._redis_storage = RedisStorage(
-                "async+" + settings.redis_url.get_secret_value(),
-                implementation="redispy",
-                wrap_exceptions=True,
-                key_prefix="taskapi",
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            self._redis = _Strategies(
+                RedisStorage(
+                    "async+" + settings.redis_url.get_secret_value(),
+                    implementation="redispy",
+                    wrap_exceptions=True,
+                    key_prefix="taskapi",
+                    socket_timeout=REDIS_TIMEOUT_SECONDS,
+                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                )
             )
-            self._redis = SlidingWindowCounterRateLimiter(self._redis_storage)
         self._redis_down_until = 0.0
 
     @property
@@ -89,7 +106,7 @@ class RateLimiter:
     def store_healthy(self) -> bool:
         return self._redis is None or time.monotonic() >= self._redis_down_until
 
-    def _shared(self) -> SlidingWindowCounterRateLimiter | None:
+    def _shared(self) -> _Strategies | None:
         # After a failure, skip Redis for a moment instead of waiting on every request.
         return self._redis if self._redis is not None and self.store_healthy else None
 
@@ -100,7 +117,7 @@ class RateLimiter:
 
     async def _count(
         self,
-        limiter: SlidingWindowCounterRateLimiter,
+        limiter: Limiter,
         item: limits.RateLimitItem,
         key: tuple[str, ...],
     ) -> Usage:
@@ -109,21 +126,26 @@ class RateLimiter:
         reset_after = max(1, math.ceil(reset_at - time.time()))
         return Usage(item, allowed, remaining, reset_after)
 
-    async def hit(self, item: limits.RateLimitItem, *key: str, fail_open: bool) -> Usage | None:
+    async def hit(
+        self, item: limits.RateLimitItem, *key: str, fail_open: bool, exact: bool = False
+    ) -> Usage | None:
         """Count one request; None when the store is down and this limit fails open."""
         shared = self._shared()
         if shared is not None:
             try:
-                return await self._count(shared, item, key)
+                return await self._count(shared.pick(exact), item, key)
             except StorageError as exc:
                 self._redis_failed(exc.storage_error)
         if self._redis is not None and fail_open:
             return None
-        return await self._count(self._memory, item, key)
+        return await self._count(self._memory.pick(exact), item, key)
 
-    async def exceeded(self, item: limits.RateLimitItem, *key: str) -> Usage | None:
+    async def exceeded(
+        self, item: limits.RateLimitItem, *key: str, exact: bool = False
+    ) -> Usage | None:
         """The limit's state when it is used up (without counting), else None."""
-        for limiter in filter(None, (self._shared(), self._memory)):
+        for strategies in filter(None, (self._shared(), self._memory)):
+            limiter = strategies.pick(exact)
             try:
                 if not await limiter.test(item, *key):
                     reset_at, _ = await limiter.get_window_stats(item, *key)
@@ -133,9 +155,9 @@ class RateLimiter:
                 self._redis_failed(exc.storage_error)
         return None
 
-    async def clear(self, item: limits.RateLimitItem, *key: str) -> None:
-        for limiter in filter(None, (self._shared(), self._memory)):
+    async def clear(self, item: limits.RateLimitItem, *key: str, exact: bool = False) -> None:
+        for strategies in filter(None, (self._shared(), self._memory)):
             try:
-                await limiter.clear(item, *key)
+                await strategies.pick(exact).clear(item, *key)
             except StorageError as exc:
                 self._redis_failed(exc.storage_error)
