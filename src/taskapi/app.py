@@ -25,8 +25,7 @@ from taskapi.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, meth
 from taskapi.core.logging import configure_logging
 from taskapi.core.middleware import (
     BodySizeLimitMiddleware,
-    RequestIdMiddleware,
-    SecurityHeadersMiddleware,
+    ResponseHeadersMiddleware,
 )
 from taskapi.core.observability import ObservabilityMiddleware, watch_pool
 from taskapi.core.pagination import CursorCodec
@@ -116,9 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Idempotent-Replayed",
             ],
         )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ResponseHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.state.method_table = method_table(app.openapi(), {"{user_id}": "{user_id:subject}"})
     return app

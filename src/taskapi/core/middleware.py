@@ -16,8 +16,15 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-class RequestIdMiddleware:
-    """Echo a well-formed ``X-Request-ID`` (or make one) on every response."""
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+class ResponseHeadersMiddleware:
+    """What every response carries: an ``X-Request-ID`` (a well-formed one from the
+    request, or a new one) and the security headers; API answers are never cached.
+
+    One layer for both: each ASGI layer wraps ``send`` once more on the hot path.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,13 +43,22 @@ class RequestIdMiddleware:
                 break
         request_id = request_id or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        path: str = scope["path"]
+        csp = DOCS_CSP if path in DOCS_PATHS else API_CSP
+        no_store = path.startswith("/api/")
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                for name, value in BASELINE_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", csp)
+                if no_store:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        await self.app(scope, receive, send_with_headers)
 
 
 class _BodyTooLarge(HTTPException):
@@ -109,33 +125,3 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
             await self._too_large()(scope, receive, send)
-
-
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-
-
-class SecurityHeadersMiddleware:
-    """Headers every response carries; API answers are never stored by caches."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in BASELINE_HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault(
-                    "Content-Security-Policy", DOCS_CSP if path in DOCS_PATHS else API_CSP
-                )
-                if path.startswith("/api/"):
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
