@@ -5,6 +5,11 @@ moving window (one entry per request; cheap at 10/minute). The per-user API limi
 large, so it uses the sliding window counter: O(1) per request, but it may let one extra
 request through where two windows meet.
 
+The API limit runs on every request. In process memory it is counted by
+``LocalWindowCounter`` (the library's algorithm, without its storage's per-request
+expiry task and thread hop, which cost 15 % of a GET's CPU: docs/adr/0006); in Redis by
+the library.
+
 If Redis fails, the API limit fails open (the service keeps serving; it is a fairness
 control) while the sign-in limits fall back to per-process memory (they guard against
 password guessing, so they never switch off). Either way it is logged and /readyz says so.
@@ -78,12 +83,65 @@ class _Strategies:
         return self.exact if exact else self.cheap
 
 
+class LocalWindowCounter:
+    """The sliding window counter in this process's memory, as ``limits`` computes it.
+
+    Each key keeps the count of the current fixed window and of the one before; the
+    previous count is weighted by how much of it still overlaps the sliding window.
+    One event loop per process and no ``await`` inside, so no lock is needed. Keys idle
+    for two windows are swept once per minute, so memory follows the active users.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        # key -> [window index, count in it, count in the window before, window seconds]
+        self._windows: dict[str, list[int]] = {}
+        self._next_sweep = 0.0
+
+    def hit(self, item: limits.RateLimitItem, key: tuple[str, ...]) -> Usage:
+        expiry = item.get_expiry()
+        now = time.time()
+        index = int(now // expiry)
+        name = item.key_for(*key)
+        window = self._windows.get(name)
+        if window is None or window[0] < index - 1:
+            previous, current = 0, 0
+        elif window[0] == index - 1:
+            previous, current = window[1], 0
+        else:
+            previous, current = window[2], window[1]
+        previous_ttl = expiry - now % expiry
+        weight = previous * previous_ttl / expiry
+        allowed = math.floor(weight + current) + 1 <= item.amount
+        if allowed:
+            current += 1
+        self._windows[name] = [index, current, previous, expiry]
+        remaining = max(0, item.amount - math.floor(weight + current))
+        resets = [math.inf]
+        if previous:
+            resets.append(previous_ttl % (expiry / previous))
+        if current:
+            resets.append((previous_ttl + expiry) % expiry)
+        reset_after = max(1, math.ceil(min(resets))) if previous or current else 1
+        if now >= self._next_sweep:
+            self._sweep(now)
+        return Usage(item, allowed, remaining, reset_after)
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_SECONDS
+        for name, (index, _, _, expiry) in list(self._windows.items()):
+            if index < int(now // expiry) - 1:
+                del self._windows[name]
+
+
 class RateLimiter:
     """Counts requests per key in the shared store, with the failure policy above."""
 
     def __init__(self, settings: Settings) -> None:
         memory = MemoryStorage()
         self._memory = _Strategies(memory)
+        self._local = LocalWindowCounter()
         self._redis: _Strategies | None = None
         if settings.redis_url is not None:
             self._redis = _Strategies(
@@ -138,6 +196,8 @@ class RateLimiter:
                 self._redis_failed(exc.storage_error)
         if self._redis is not None and fail_open:
             return None
+        if not exact:
+            return self._local.hit(item, key)
         return await self._count(self._memory.pick(exact), item, key)
 
     async def exceeded(
