@@ -8,11 +8,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from taskapi import __version__, health
 from taskapi.auth import router as auth_router
 from taskapi.auth.authenticator import Authenticator
+from taskapi.auth.dependencies import SECURITY_SCHEMES, get_caller
 from taskapi.auth.external import ExternalVerifier
 from taskapi.auth.guard import LoginGuard
 from taskapi.auth.jwks import JwksCache
@@ -22,6 +25,7 @@ from taskapi.core.clientip import parse_networks
 from taskapi.core.config import Settings, get_settings
 from taskapi.core.db import Database
 from taskapi.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, method_table
+from taskapi.core.express import install_express_routes
 from taskapi.core.logging import configure_logging
 from taskapi.core.middleware import (
     BodySizeLimitMiddleware,
@@ -32,6 +36,7 @@ from taskapi.core.pagination import CursorCodec
 from taskapi.core.ratelimit import RateLimiter, parse_limit
 from taskapi.core.security import AccessTokenCodec, PasswordHasher
 from taskapi.tags import router as tags_router
+from taskapi.tasks import express as tasks_express
 from taskapi.tasks import router as tasks_router
 from taskapi.users import router as users_router
 
@@ -59,10 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         debug=settings.debug,
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's native OpenTelemetry asks the tracer, meter and logger providers on
+        # every request (3 % of a GET's CPU); the service has its own metrics and logs.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.database = Database(settings)
-    watch_pool(app.state.database.engine)
+    watch_pool(app.state.database)
     app.state.hasher = PasswordHasher(settings)
     codec = AccessTokenCodec(settings)
     app.state.tokens = TokenService(codec, settings.refresh_token_ttl)
@@ -72,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codec if settings.local_auth else None,
         settings.jwt_issuer,
         _external_verifier(settings, lambda: app.state.http),
+        sessions=app.state.database.session,
         user_cache_seconds=settings.auth_cache_seconds,
     )
     app.state.cursor_codec = CursorCodec(settings.signing_key)
@@ -90,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tags_router.router)
     # Last: its /api/{user_id}/… paths must not shadow /api/v1/….
     app.include_router(compat_router.router)
+    if settings.express_routes:
+        install_express_routes(app, tasks_express.ROUTES)
 
     # Outermost last: the request id wraps everything, so even a 413 carries one.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -160,11 +171,35 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     # Errors are problem+json only (FastAPI also lists application/json,
                     # and its own 422 shape, which this service never sends).
                     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+    _declare_security(app, schema)
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     app.openapi_schema = schema
     return schema
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(sub.call is call or _depends_on(sub, call) for sub in dependant.dependencies)
+
+
+def _declare_security(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Routes that authenticate the caller (``get_caller``) require a bearer token."""
+    requirement: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
+    secured = False
+    # FastAPI nests included routers; iter_route_contexts yields each route with its
+    # full path.
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and _depends_on(route.dependant, get_caller):
+            path_item = schema["paths"].get(context.path_format, {})
+            for method in context.methods or ():
+                operation = path_item.get(method.lower())
+                if operation is not None:
+                    operation["security"] = requirement
+                    secured = True
+    if secured:
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
 
 
 def create_app_from_environment() -> FastAPI:

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from jwt.algorithms import OKPAlgorithm
 from starlette.routing import BaseRoute
 
+from taskapi.core.express import ExpressRoute
 from tests.conftest import AppFactory
 from tests.core.problems import assert_no_leak, assert_problem
 from tests.security.helpers import (
@@ -448,8 +449,12 @@ async def test_api9_improper_inventory_every_route_documented_and_unknown_versio
     }
     served: set[tuple[str, str]] = set()
     undocumented: set[str] = set()
+    fronted: set[tuple[str, str]] = set()
     for route in declared_routes(app.routes):
-        if isinstance(route, APIRoute) and route.include_in_schema:
+        if isinstance(route, ExpressRoute):
+            # A faster way into a documented operation (core/express.py), never a new one.
+            fronted.add((route.path_format, route.method))
+        elif isinstance(route, APIRoute) and route.include_in_schema:
             served |= {
                 (route.path_format, method) for method in (route.methods or set()) - {"HEAD"}
             }
@@ -458,6 +463,7 @@ async def test_api9_improper_inventory_every_route_documented_and_unknown_versio
 
     assert served, "no API routes found"
     assert served == documented
+    assert fronted <= documented
     assert undocumented <= DOCS_ROUTES
     for path in ("/api/v2/tasks", "/api/v0/tasks", "/api/v2/users/me", "/api/v1/admin"):
         for auth in ({}, headers):

@@ -7,12 +7,17 @@ Two small in-process caches keep the per-request cost low (docs/adr/0005):
 - verified tokens (until they expire), so a token is decoded and checked once;
 - users confirmed to exist, for ``TASKAPI_AUTH_CACHE_SECONDS``. Deleting an account
   forgets it at once in this process; other worker processes notice within that time.
+
+A request whose token and account are both cached costs no database work at all. On a
+miss the authenticator opens a short session of its own (committed at once, so a newly
+provisioned external account is visible to the request that follows).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -55,8 +60,10 @@ class Authenticator:
         local_issuer: str,
         external: ExternalVerifier | None,
         *,
+        sessions: Callable[[], AsyncSession],
         user_cache_seconds: float,
     ) -> None:
+        self._sessions = sessions
         self._local = local
         self._local_issuer = local_issuer
         self._external = external
@@ -70,43 +77,42 @@ class Authenticator:
         for token in [t for t, (p, _) in self._tokens.items() if p.user_id == user_id]:
             del self._tokens[token]
 
-    async def authenticate(self, session: AsyncSession, token: str) -> Principal:
+    async def authenticate(self, token: str) -> Principal:
         now = time.time()
         cached = self._tokens.get(token)
         if cached is not None and cached[1] > now:
             principal = cached[0]
-        else:
-            principal, expires, created = await self._verify(session, token)
-            if created:
-                # The account exists only once this request commits: cache nothing yet.
-                return principal
-            if len(self._tokens) >= MAX_CACHED_TOKENS:
-                self._tokens.clear()  # crude but bounded; a refill costs one decode each
-            self._tokens[token] = (principal, expires)
-            self._confirmed[principal.user_id] = time.monotonic()
-        await self._confirm_exists(session, principal)
+            confirmed = self._confirmed.get(principal.user_id)
+            if confirmed is not None and time.monotonic() - confirmed < self._user_ttl:
+                return principal  # the hot path: no decode, no query
+        async with self._sessions() as session:
+            if cached is None or cached[1] <= now:
+                principal, expires = await self._verify(session, token)
+                if len(self._tokens) >= MAX_CACHED_TOKENS:
+                    self._tokens.clear()  # crude but bounded; a refill costs one decode each
+                self._tokens[token] = (principal, expires)
+                self._confirmed[principal.user_id] = time.monotonic()
+            else:
+                await self._confirm_exists(session, principal)
+            await session.commit()
         return principal
 
     async def _confirm_exists(self, session: AsyncSession, principal: Principal) -> None:
-        confirmed = self._confirmed.get(principal.user_id)
-        if confirmed is not None and time.monotonic() - confirmed < self._user_ttl:
-            return
         if not await user_repository.exists(session, principal.user_id):
             self.forget(principal.user_id)
             raise Unauthorized("The account no longer exists")
         self._confirmed[principal.user_id] = time.monotonic()
 
-    async def _verify(self, session: AsyncSession, token: str) -> tuple[Principal, float, bool]:
-        """The principal, when its token expires, and whether its account was just created."""
+    async def _verify(self, session: AsyncSession, token: str) -> tuple[Principal, float]:
+        """The principal and when its token expires (an external account is provisioned)."""
         issuer = _unverified_issuer(token)
         try:
             if self._local is not None and issuer == self._local_issuer:
-                principal, expires = await _local_principal(self._local, session, token)
-                return principal, expires, False
+                return await _local_principal(self._local, session, token)
             if self._external is not None and issuer == self._external.issuer:
                 identity = await self._external.verify(token)
-                user, created = await user_service.from_external_identity(session, identity)
-                return Principal(user.id, identity.subject, True), identity.expires_at, created
+                user, _ = await user_service.from_external_identity(session, identity)
+                return Principal(user.id, identity.subject, True), identity.expires_at
         except TokenError as exc:
             raise Unauthorized(str(exc)) from exc
         raise Unauthorized("The access token is not valid")

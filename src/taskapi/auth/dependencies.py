@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from taskapi.auth.authenticator import Authenticator, Principal
 from taskapi.auth.guard import LoginGuard
@@ -20,10 +19,32 @@ from taskapi.users.models import User
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
 
-# Two declarations of the same header: the password flow drives Swagger UI's
-# Authorize dialog, the plain bearer scheme documents "send any valid token".
-_oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
-_bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
+# The two ways Swagger UI and clients may send the token, declared in the OpenAPI
+# document for every route that depends on ``get_caller`` (app.py): the password flow
+# drives the Authorize dialog, the plain bearer scheme says "send any valid token".
+# They are not dependencies themselves: each dependency node costs every request.
+SECURITY_SCHEMES: dict[str, dict[str, object]] = {
+    "OAuth2PasswordBearer": {
+        "type": "oauth2",
+        "flows": {"password": {"scopes": {}, "tokenUrl": TOKEN_URL}},
+    },
+    "HTTPBearer": {
+        "type": "http",
+        "description": "An access token from /auth/login.",
+        "scheme": "bearer",
+    },
+}
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 async def get_hasher(request: Request) -> PasswordHasher:
@@ -46,20 +67,6 @@ async def get_authenticator(request: Request) -> Authenticator:
 
 
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
-
-
-async def get_principal(
-    session: SessionDep,
-    authenticator: AuthenticatorDep,
-    token: Annotated[str | None, Depends(_oauth2_scheme)],
-    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
-) -> Principal:
-    if not token:
-        raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", error=None)
-    return await authenticator.authenticate(session, token)
-
-
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 async def get_client_address(request: Request) -> str:
@@ -101,16 +108,25 @@ async def limit_sign_in_requests(
 SignInRateLimit = Depends(limit_sign_in_requests)
 
 
-async def get_caller(
-    principal: CurrentPrincipal, request: Request, response: Response, limiter: RateLimiterDep
-) -> Principal:
-    """The caller, counted against TASKAPI_RATE_LIMIT_API (per user; fails open)."""
+async def get_caller(request: Request) -> Principal:
+    """The caller, counted against TASKAPI_RATE_LIMIT_API (per user; fails open), or 401.
+
+    One dependency with no sub-dependencies: this runs on every request. The rate-limit
+    headers go to the response through the request state (``ResponseHeadersMiddleware``),
+    so they are sent whichever way the route builds its response.
+    """
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", error=None)
+    state = request.app.state
+    principal: Principal = await state.authenticator.authenticate(token)
     request.state.user_id = str(principal.user_id)  # for the access log
-    item = request.app.state.api_limit
+    item = state.api_limit
     if item is not None:
+        limiter: RateLimiter = state.rate_limiter
         usage = await limiter.hit(item, "api", str(principal.user_id), fail_open=True)
         if usage is not None:
-            response.headers.update(usage.headers)
+            request.state.response_headers = usage.headers
             usage.raise_if_exceeded()
     return principal
 

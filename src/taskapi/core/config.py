@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     # database again. Deletion is immediate in the worker that deleted the account;
     # other workers refuse its tokens within this many seconds. 0 = ask every time.
     auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    express_routes: bool = True
     # Argon2id cost. Defaults follow RFC 9106's second recommended option; tests lower them.
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)

@@ -7,10 +7,12 @@ request-scoped transaction lives in ``core.deps.get_session``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from taskapi.core.config import Settings
+from taskapi.core.rawsql import PostgresRunner, SqlAlchemyRunner, StatementRunner
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _POOLER_HOST = re.compile(r"-pooler\.")
@@ -127,8 +130,43 @@ def create_engine(
     return _postgres_engine(settings, url)
 
 
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """What a released connection needs beyond asyncpg's own rollback of an open
+    transaction: nothing, as nothing here changes session state. (asyncpg's default
+    sends RESET ALL and friends: one more round trip per request.)"""
+
+
+def _hot_pool_opener(
+    settings: Settings, url: str, pooled: bool
+) -> Callable[[], Coroutine[None, None, asyncpg.Pool]]:
+    connect_args: dict[str, Any] = {}
+    dsn = make_url(_asyncpg_url(url, connect_args)).set(drivername="postgresql")
+    # PostgreSQL's default plan_cache_mode (auto): the hot statements are plan-stable,
+    # so a cached generic plan saves planning each time (docs/adr/0006).
+    server_settings = {"application_name": "taskapi"}
+    if settings.database_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
+    if pooled:
+        connect_args["statement_cache_size"] = 0
+        server_settings = {}
+
+    async def open_pool() -> asyncpg.Pool:
+        pool: asyncpg.Pool = await asyncpg.create_pool(
+            dsn.render_as_string(hide_password=False),
+            min_size=1,
+            max_size=settings.database_pool_size,
+            max_inactive_connection_lifetime=300,
+            reset=_no_reset,
+            server_settings=server_settings,
+            **connect_args,
+        )
+        return pool
+
+    return open_pool
+
+
 class Database:
-    """The engine and session factories of one application instance."""
+    """The engine, session factories and hot-path runner of one application instance."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
@@ -142,6 +180,15 @@ class Database:
         if self.engine.dialect.name == "postgresql" and not pooled:
             reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
+        self.runner: StatementRunner
+        if settings.database_url.startswith("postgresql+asyncpg"):
+            self.runner = PostgresRunner(
+                _hot_pool_opener(settings, settings.database_url, pooled),
+                acquire_timeout=settings.database_pool_timeout,
+                in_transaction=pooled,
+            )
+        else:
+            self.runner = SqlAlchemyRunner(reads)
 
     def session(self, *, read_only: bool = False) -> AsyncSession:
         return (self.read_sessionmaker if read_only else self.sessionmaker)()
@@ -151,4 +198,5 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.runner.close()
         await self.engine.dispose()

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -259,9 +260,11 @@ def _sqlstate(exc: BaseException | None) -> str | None:
 
 def is_unavailable_database_error(exc: BaseException) -> bool:
     """True for errors that mean "the database is not reachable now", not "bad SQL"."""
-    if isinstance(exc, PoolTimeoutError):
+    if isinstance(exc, PoolTimeoutError | asyncpg.PostgresConnectionError):
         return True
-    state = _sqlstate(getattr(exc, "orig", None))
+    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
+        return True  # the hot path's connection was lost (the server went away)
+    state = _sqlstate(exc if isinstance(exc, asyncpg.PostgresError) else getattr(exc, "orig", None))
     if state is not None and state.startswith(_UNAVAILABLE_SQLSTATES):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -274,6 +277,8 @@ def is_unavailable_database_error(exc: BaseException) -> bool:
 async def _database_or_unexpected(request: Request, exc: Exception) -> Response:
     if is_unavailable_database_error(exc):
         return await _database_error(request, exc)
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        return await _integrity_error(request, exc)
     return await _unexpected_error(request, exc)
 
 
@@ -283,7 +288,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Database trouble is handled by type, inside the app, so it never reaches the
     # server-error layer (which would log it as a crash and re-raise it).
-    for database_error in (DBAPIError, PoolTimeoutError, ConnectionError, OSError, TimeoutError):
+    # asyncpg's own errors come from the hot path (core/rawsql.py), which bypasses
+    # SQLAlchemy and so its exception wrapping.
+    for database_error in (
+        DBAPIError,
+        PoolTimeoutError,
+        ConnectionError,
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    ):
         app.add_exception_handler(database_error, _database_or_unexpected)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected_error)

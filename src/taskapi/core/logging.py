@@ -7,9 +7,10 @@ passwords and secrets cannot reach the log.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
+
+import orjson
 
 from taskapi.core.config import Settings
 
@@ -35,7 +36,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return orjson.dumps(entry, default=str).decode()
 
 
 class ConsoleFormatter(logging.Formatter):

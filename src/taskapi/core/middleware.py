@@ -22,6 +22,7 @@ DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 class ResponseHeadersMiddleware:
     """What every response carries: an ``X-Request-ID`` (a well-formed one from the
     request, or a new one) and the security headers; API answers are never cached.
+    Headers a dependency put in ``request.state.response_headers`` are added too.
 
     One layer for both: each ASGI layer wraps ``send`` once more on the hot path.
     """
@@ -42,7 +43,8 @@ class ResponseHeadersMiddleware:
                     request_id = candidate
                 break
         request_id = request_id or uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         path: str = scope["path"]
         csp = DOCS_CSP if path in DOCS_PATHS else API_CSP
         no_store = path.startswith("/api/")
@@ -56,6 +58,9 @@ class ResponseHeadersMiddleware:
                 headers.setdefault("Content-Security-Policy", csp)
                 if no_store:
                     headers["Cache-Control"] = "no-store"
+                # Set by request handling for whichever response is sent (RateLimit-*).
+                for name, value in state.get("response_headers", {}).items():
+                    headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -85,8 +90,12 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        has_body = False
         for name, value in scope["headers"]:
-            if name == b"content-length":
+            if name == b"transfer-encoding":
+                has_body = True
+            elif name == b"content-length":
+                has_body = True
                 try:
                     declared = int(value)
                 except ValueError:
@@ -99,7 +108,9 @@ class BodySizeLimitMiddleware:
                 if declared > self.max_bytes:
                     await self._too_large()(scope, receive, send)
                     return
-                break
+        if not has_body:  # most requests (every GET): nothing to watch
+            await self.app(scope, receive, send)
+            return
 
         received = 0
         response_started = False

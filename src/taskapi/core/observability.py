@@ -25,10 +25,12 @@ from prometheus_client import (
     multiprocess,
 )
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskapi.core.db import Database
+from taskapi.core.rawsql import PostgresRunner
 
 access_log = logging.getLogger("taskapi.access")
 
@@ -41,37 +43,58 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# Two pools per worker (docs/adr/0006): "session" (SQLAlchemy: writes, filtered
+# listings, accounts) and "hot" (asyncpg: the hot reads on PostgreSQL).
 POOL_IN_USE = Gauge(
     "taskapi_db_pool_connections_in_use",
     "Database connections checked out of the pool.",
+    ["pool"],
     multiprocess_mode="livesum",
 )
 POOL_OPEN = Gauge(
     "taskapi_db_pool_connections_open",
     "Database connections the pool holds open.",
+    ["pool"],
     multiprocess_mode="livesum",
 )
 
 
-def watch_pool(engine: AsyncEngine) -> None:
-    """Keep the pool gauges current from the pool's own events (no work per scrape)."""
-    pool = engine.sync_engine.pool
+class _HotPoolGauges:
+    def __init__(self) -> None:
+        self._in_use = POOL_IN_USE.labels("hot")
+        self._open = POOL_OPEN.labels("hot")
+
+    def checked_out(self, open_connections: int) -> None:
+        self._in_use.inc()
+        self._open.set(open_connections)
+
+    def checked_in(self) -> None:
+        self._in_use.dec()
+
+
+def watch_pool(database: Database) -> None:
+    """Keep the pool gauges current from the pools' own events (no work per scrape)."""
+    pool = database.engine.sync_engine.pool
+    in_use, opened = POOL_IN_USE.labels("session"), POOL_OPEN.labels("session")
 
     @event.listens_for(pool, "connect")
     def _opened(*_: Any) -> None:
-        POOL_OPEN.inc()
+        opened.inc()
 
     @event.listens_for(pool, "close")
     def _closed(*_: Any) -> None:
-        POOL_OPEN.dec()
+        opened.dec()
 
     @event.listens_for(pool, "checkout")
     def _checked_out(*_: Any) -> None:
-        POOL_IN_USE.inc()
+        in_use.inc()
 
     @event.listens_for(pool, "checkin")
     def _checked_in(*_: Any) -> None:
-        POOL_IN_USE.dec()
+        in_use.dec()
+
+    if isinstance(database.runner, PostgresRunner):
+        database.runner.watcher = _HotPoolGauges()
 
 
 def route_template(scope: Scope) -> str:

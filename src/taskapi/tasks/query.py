@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from taskapi.core.pagination import InvalidCursor
 from taskapi.tasks.models import Priority, Task
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 
 class Status(enum.StrEnum):
@@ -76,8 +80,8 @@ class TaskSort:
     def nullable(self) -> bool:
         return self.field == "due_at"
 
-    def keyset_of(self, task: Any) -> Keyset:
-        return Keyset(getattr(task, self.field), task.id)
+    def keyset_of(self, row: Mapping[Any, Any]) -> Keyset:
+        return Keyset(row[self.field], row["id"])
 
     def dump_value(self, value: Any) -> Any:
         if isinstance(value, datetime):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,19 +12,24 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Uuid,
     bindparam,
+    column,
     delete,
     exists,
     func,
     select,
+    text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from taskapi.core.rawsql import RowValues, StatementRunner
 from taskapi.core.sql import dialect_name
 from taskapi.tags.models import Tag, TaskTag, tag_key
 from taskapi.tasks import search
@@ -99,11 +105,83 @@ async def _execute(
     return await connection.execute(statement, params or {})
 
 
-async def read(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Row[Any] | None:
-    statement = _read_one_statement(dialect_name(session))
-    result = await _execute(session, statement, {"user_id": user_id, "task_id": task_id})
-    row: Row[Any] | None = result.first()
-    return row
+async def read(runner: StatementRunner, user_id: uuid.UUID, task_id: uuid.UUID) -> RowValues | None:
+    statement = _read_one_statement(runner.dialect)
+    rows = await runner.fetch(statement, {"user_id": user_id, "task_id": task_id})
+    return rows[0] if rows else None
+
+
+def _typed(name: str, column: str | None = None) -> Any:
+    """A bind parameter typed like a ``tasks`` column (its conversions apply)."""
+    return bindparam(name, type_=Task.__table__.c[column or name].type)  # type: ignore[attr-defined]
+
+
+# PostgreSQL: a task with its tags in one statement, so one round trip and one implicit
+# transaction (docs/adr/0006). Tags are created if missing; ON CONFLICT DO UPDATE (not
+# DO NOTHING) returns the existing tag even when another transaction created it after
+# this statement's snapshot, and it locks the tag against a concurrent delete. The
+# links' foreign key to the new task is checked at the end of the statement, when the
+# task exists.
+_INSERT_WITH_TAGS = (
+    text(
+        """
+    WITH tag_rows AS (
+        INSERT INTO tags (id, user_id, name, name_key, created_at)
+        SELECT new.id, :user_id, new.name, new.name_key, :created_at
+        FROM unnest(:tag_ids, :tag_names, :tag_keys) AS new (id, name, name_key)
+        ON CONFLICT (user_id, name_key) DO UPDATE SET name_key = excluded.name_key
+        RETURNING id, name, name_key
+    ), new_task AS (
+        INSERT INTO tasks (
+            id, user_id, title, description, completed, completed_at, priority, due_at,
+            recurrence, created_at, updated_at, version
+        ) VALUES (
+            :id, :user_id, :title, :description, :completed, :completed_at, :priority,
+            :due_at, :recurrence, :created_at, :updated_at, 1
+        )
+    ), links AS (
+        INSERT INTO task_tags (task_id, tag_id, user_id)
+        SELECT :id, tag_rows.id, :user_id FROM tag_rows
+    )
+    SELECT name, name_key FROM tag_rows
+    """
+    )
+    .bindparams(
+        _typed("id"),
+        _typed("user_id"),
+        _typed("title"),
+        _typed("description"),
+        _typed("completed"),
+        _typed("completed_at"),
+        _typed("priority"),
+        _typed("due_at"),
+        _typed("recurrence"),
+        _typed("created_at"),
+        _typed("updated_at"),
+        bindparam("tag_ids", type_=postgresql.ARRAY(Uuid())),
+        bindparam("tag_names", type_=postgresql.ARRAY(String())),
+        bindparam("tag_keys", type_=postgresql.ARRAY(String())),
+    )
+    .columns(column("name", String()), column("name_key", String()))
+)
+
+
+async def insert_with_tags(
+    runner: StatementRunner, values: dict[str, Any], tag_names: Sequence[str]
+) -> list[str]:
+    """PostgreSQL only. Insert the task (``values``: its columns); return its tags as
+    stored (an existing tag keeps its first spelling), alphabetical ignoring case."""
+    keys = [tag_key(name) for name in tag_names]
+    rows = await runner.fetch(
+        _INSERT_WITH_TAGS,
+        {
+            **values,
+            "tag_ids": [uuid.uuid4() for _ in keys],
+            "tag_names": list(tag_names),
+            "tag_keys": keys,
+        },
+    )
+    return [row["name"] for row in sorted(rows, key=lambda row: row["name_key"])]
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
@@ -197,7 +275,9 @@ async def _fetch(session: AsyncSession, statement: Select[Any]) -> list[Row[Any]
     return list((await _execute(session, statement)).all())
 
 
-def _is_simple(filters: TaskFilters, sort: TaskSort) -> bool:
+def is_simple(filters: TaskFilters, sort: TaskSort) -> bool:
+    """Filtered at most by status, on a non-null sort key: one index range in sort order,
+    the same plan for every user and cursor (so the hot path may run it)."""
     return not (
         sort.nullable
         or filters.priorities
@@ -207,6 +287,22 @@ def _is_simple(filters: TaskFilters, sort: TaskSort) -> bool:
         or filters.due_after
         or filters.overdue
     )
+
+
+async def list_simple(
+    runner: StatementRunner,
+    user_id: uuid.UUID,
+    status: Status,
+    sort: TaskSort,
+    limit: int,
+    after: Keyset | None,
+) -> list[RowValues]:
+    """``list_page`` for a listing that ``is_simple``: one statement built once."""
+    statement = _simple_list_statement(runner.dialect, sort, status, after is not None)
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit}
+    if after is not None:
+        params.update(after_value=after.value, after_id=after.id)
+    return await runner.fetch(statement, params)
 
 
 async def list_page(
@@ -224,12 +320,6 @@ async def list_page(
     undated ones, instead of one OR that no index can serve.
     """
     dialect = dialect_name(session)
-    if _is_simple(filters, sort):
-        statement = _simple_list_statement(dialect, sort, filters.status, after is not None)
-        params: dict[str, Any] = {"user_id": user_id, "limit": limit}
-        if after is not None:
-            params.update(after_value=after.value, after_id=after.id)
-        return list((await _execute(session, statement, params)).all())
     tag_ids: list[uuid.UUID] = []
     if filters.tags:
         found = await _tag_ids(session, user_id, filters.tags)

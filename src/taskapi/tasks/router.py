@@ -7,14 +7,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from taskapi.auth.authenticator import Principal
 from taskapi.auth.dependencies import CurrentCaller
 from taskapi.core.deps import JsonBody, SessionDep
 from taskapi.core.errors import problem_responses
-from taskapi.core.http import entity_tag, matches_if_none_match
+from taskapi.core.http import (
+    ETAG_HEADER_MAX_LENGTH,
+    entity_tag,
+    json_response,
+    matches_if_none_match,
+    raw_json_response,
+    render_json,
+)
 from taskapi.core.pagination import MAX_CURSOR_LENGTH
 from taskapi.idempotency.models import KEY_MAX_LENGTH
 from taskapi.tasks import service
-from taskapi.tasks.dependencies import CursorCodecDep, ListFilters, ListSort, OwnedTask
+from taskapi.tasks.dependencies import ListFilters, ListSort, OwnedTask
+from taskapi.tasks.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskFilters, TaskSort
 from taskapi.tasks.schemas import (
     TaskCompletion,
     TaskCreate,
@@ -28,7 +37,10 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 IfMatch = Annotated[
     str | None,
-    Header(max_length=256, description="Change only if the ETag still matches (else 412)."),
+    Header(
+        max_length=ETAG_HEADER_MAX_LENGTH,
+        description="Change only if the ETag still matches (else 412).",
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,
@@ -50,17 +62,34 @@ def _with_etag(response: Response, task: TaskRead) -> TaskRead:
 @router.get("", response_model=TaskPage, responses=problem_responses(401, 422))
 async def list_tasks(
     user: CurrentCaller,
-    session: SessionDep,
-    codec: CursorCodecDep,
+    request: Request,
     filters: ListFilters,
     sort: ListSort,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")
+    ] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of a page.")
     ] = None,
-) -> TaskPage:
+) -> Response:
     """List the caller's tasks, filtered and sorted, one keyset page at a time."""
-    return await service.list_page(session, codec, user, filters, sort, limit, cursor)
+    return await page_answer(request, user, filters, sort, limit, cursor)
+
+
+async def page_answer(
+    request: Request,
+    user: Principal,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    """GET /tasks once its parameters are read (shared with tasks/express.py)."""
+    state = request.app.state
+    page = await service.list_page(
+        state.database, state.cursor_codec, user, filters, sort, limit, cursor
+    )
+    return raw_json_response(render_json(page))
 
 
 @router.post(
@@ -75,20 +104,29 @@ async def create_task(
     user: CurrentCaller,
     session: SessionDep,
     request: Request,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> TaskRead:
+) -> Response:
     """Create a task (send `Idempotency-Key` to make retries safe)."""
+    headers: dict[str, str] = {}
     if idempotency_key is None:
-        task = await service.create(session, user, data)
-    else:
-        task, replayed = await service.create_idempotent(
-            session, user, data, idempotency_key, request.url.path
-        )
-        if replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"{router.prefix}/{task.id}"
-    return _with_etag(response, task)
+        return await created_answer(request, user, data)
+    task, replayed = await service.create_idempotent(
+        session, user, data, idempotency_key, request.url.path
+    )
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    headers |= {"Location": f"{router.prefix}/{task.id}", "ETag": entity_tag(task.version)}
+    return json_response(task, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+async def created_answer(request: Request, user: Principal, data: TaskCreate) -> Response:
+    """POST /tasks without an Idempotency-Key, once the body is read (shared with
+    tasks/express.py)."""
+    task = await service.create_task(request.app.state.database, user, data)
+    headers = {"Location": f"{router.prefix}/{task['id']}", "ETag": entity_tag(task["version"])}
+    return raw_json_response(
+        render_json(task), status_code=status.HTTP_201_CREATED, headers=headers
+    )
 
 
 @router.get(
@@ -102,17 +140,23 @@ async def create_task(
 async def get_task(
     task_id: Annotated[uuid.UUID, Path(description="The task's id.")],
     user: CurrentCaller,
-    session: SessionDep,
-    response: Response,
-    if_none_match: Annotated[str | None, Header(max_length=256)] = None,
-) -> TaskRead | Response:
+    request: Request,
+    if_none_match: Annotated[str | None, Header(max_length=ETAG_HEADER_MAX_LENGTH)] = None,
+) -> Response:
     """One task; answers 304 when If-None-Match names its current ETag."""
-    task = await service.read(session, user, task_id)
-    if matches_if_none_match(if_none_match, task.version):
-        return Response(
-            status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": entity_tag(task.version)}
-        )
-    return _with_etag(response, task)
+    return await task_answer(request, user, task_id, if_none_match)
+
+
+async def task_answer(
+    request: Request, user: Principal, task_id: uuid.UUID, if_none_match: str | None
+) -> Response:
+    """GET /tasks/{task_id} once its parameters are read (shared with tasks/express.py)."""
+    task = await service.read(request.app.state.database.runner, user, task_id)
+    version: int = task["version"]
+    headers = {"ETag": entity_tag(version)}
+    if matches_if_none_match(if_none_match, version):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return raw_json_response(render_json(task), headers=headers)
 
 
 @router.patch(

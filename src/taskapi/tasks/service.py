@@ -7,19 +7,20 @@ the ORM ``Task`` stays inside the service layer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from taskapi.core.db import Database
 from taskapi.core.errors import Conflict, PreconditionFailed, UnprocessableEntity
 from taskapi.core.http import check_if_match
 from taskapi.core.models import utcnow
 from taskapi.core.owner import Owner
 from taskapi.core.pagination import CursorCodec, InvalidCursor
+from taskapi.core.rawsql import StatementRunner
 from taskapi.idempotency import service as idempotency
 from taskapi.tags import service as tag_service
 from taskapi.tags.models import tag_key
@@ -28,7 +29,7 @@ from taskapi.tasks.errors import TaskNotFound
 from taskapi.tasks.models import Task
 from taskapi.tasks.query import Keyset, TaskFilters, TaskSort
 from taskapi.tasks.recurrence import next_due
-from taskapi.tasks.schemas import TaskCreate, TaskPage, TaskRead, TaskReplace, TaskUpdate
+from taskapi.tasks.schemas import TaskCreate, TaskRead, TaskReplace, TaskUpdate
 
 TASK_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
 
@@ -44,20 +45,27 @@ def _tag_list(value: str | bytes | list[str | None] | None) -> list[str]:
     return sorted((name for name in names if name is not None), key=tag_key)
 
 
-def view_of_row(row: Row[Any]) -> TaskRead:
-    """A row of ``repository.owned_views``: values come typed from the database, so the
-    view is constructed without a second validation."""
-    values = row._mapping
-    return TaskRead.model_construct(
-        **{name: values[name] for name in TASK_FIELDS}, tags=_tag_list(values["tag_names"])
-    )
+# A task as the client sees it: ``TaskRead``'s fields in order, as a dict that
+# ``core.http.render_json`` writes exactly as pydantic would write the model. The hot
+# reads answer with these: no model object per row, no second validation.
+TaskView = dict[str, Any]
 
 
-async def read(session: AsyncSession, owner: Owner, task_id: uuid.UUID) -> TaskRead:
-    row = await repository.read(session, owner.id, task_id)
+def view_values(values: Mapping[Any, Any]) -> TaskView:
+    """A row of ``repository.owned_views`` (values come typed from the database)."""
+    tags = _tag_list(values["tag_names"])
+    return {name: tags if name == "tags" else values[name] for name in TaskRead.model_fields}
+
+
+def view_of_row(values: Mapping[Any, Any]) -> TaskRead:
+    return TaskRead.model_construct(**view_values(values))
+
+
+async def read(runner: StatementRunner, owner: Owner, task_id: uuid.UUID) -> TaskView:
+    row = await repository.read(runner, owner.id, task_id)
     if row is None:
         raise TaskNotFound()
-    return view_of_row(row)
+    return view_values(row)
 
 
 async def views(session: AsyncSession, user_id: uuid.UUID, tasks: Sequence[Task]) -> list[TaskRead]:
@@ -75,16 +83,35 @@ async def _insert(session: AsyncSession, task: Task, tags: Sequence[str]) -> Tas
     return view(task, await tag_service.set_task_tags(session, task.user_id, task.id, tags))
 
 
-async def create(session: AsyncSession, user: Owner, data: TaskCreate) -> TaskRead:
+def _new_task(user: Owner, data: TaskCreate) -> dict[str, Any]:
+    """The columns of a task about to be created."""
     now = utcnow()
-    task = Task(
-        user_id=user.id,
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user.id,
         **data.model_dump(exclude={"tags"}),
-        completed_at=now if data.completed else None,
-        created_at=now,
-        updated_at=now,
-    )
-    return await _insert(session, task, data.tags)
+        "completed_at": now if data.completed else None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+
+
+async def create(session: AsyncSession, user: Owner, data: TaskCreate) -> TaskRead:
+    return await _insert(session, Task(**_new_task(user, data)), data.tags)
+
+
+async def create_task(database: Database, user: Owner, data: TaskCreate) -> TaskView:
+    """POST /tasks (without an Idempotency-Key). On PostgreSQL the task and its tags
+    are written by one statement, committed when it returns (docs/adr/0006)."""
+    if database.runner.dialect != "postgresql":
+        async with database.session() as session:
+            created = await create(session, user, data)
+            await session.commit()
+        return created.model_dump()
+    values = _new_task(user, data)
+    tags = await repository.insert_with_tags(database.runner, values, data.tags)
+    return {name: tags if name == "tags" else values[name] for name in TaskRead.model_fields}
 
 
 async def create_idempotent(
@@ -123,23 +150,32 @@ def _read_cursor(codec: CursorCodec, cursor: str, user: Owner, sort: TaskSort) -
 
 
 async def list_page(
-    session: AsyncSession,
+    database: Database,
     codec: CursorCodec,
     user: Owner,
     filters: TaskFilters,
     sort: TaskSort,
     limit: int,
     cursor: str | None,
-) -> TaskPage:
+) -> dict[str, Any]:
+    """A ``TaskPage`` as a dict of ``TaskView`` items (see ``view_values``)."""
     after = _read_cursor(codec, cursor, user, sort) if cursor else None
-    rows = await repository.list_page(session, user.id, filters, sort, limit + 1, after)
+    rows: Sequence[Mapping[Any, Any]]
+    if repository.is_simple(filters, sort):
+        rows = await repository.list_simple(
+            database.runner, user.id, filters.status, sort, limit + 1, after
+        )
+    else:
+        # Filters and search: statements shaped per request, planned with their values
+        # on the session's connections (docs/query-plans.md).
+        async with database.session(read_only=True) as session:
+            found = await repository.list_page(session, user.id, filters, sort, limit + 1, after)
+            rows = [row._mapping for row in found]
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
         next_cursor = codec.encode(_cursor_payload(user, sort, sort.keyset_of(page[-1])))
-    return TaskPage.model_construct(
-        items=[view_of_row(row) for row in page], next_cursor=next_cursor
-    )
+    return {"items": [view_values(row) for row in page], "next_cursor": next_cursor}
 
 
 async def list_all(
@@ -147,7 +183,7 @@ async def list_all(
 ) -> list[TaskRead]:
     """Up to ``cap`` tasks in one response (for clients that do not page)."""
     rows = await repository.list_page(session, user.id, filters, sort, cap, None)
-    return [view_of_row(row) for row in rows]
+    return [view_of_row(row._mapping) for row in rows]
 
 
 async def _save(
