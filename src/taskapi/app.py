@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far (routes, models, SQLAlchemy, pydantic) lives as long
+        # as the process: moved out of the collector's sight, a full collection no
+        # longer walks it. Measured: GET p99 126 -> 23 ms (docs/adr/0006).
+        gc.collect()
+        gc.freeze()
         yield
         await app.state.http.aclose()
         await app.state.database.dispose()
