@@ -31,7 +31,8 @@ from taskapi.tasks.query import Keyset, TaskFilters, TaskSort
 from taskapi.tasks.recurrence import next_due
 from taskapi.tasks.schemas import TaskCreate, TaskRead, TaskReplace, TaskUpdate
 
-TASK_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
+VIEW_FIELDS = tuple(TaskRead.model_fields)  # in the order clients see them
+TASK_FIELDS = tuple(name for name in VIEW_FIELDS if name != "tags")
 
 
 def view(task: Task, tags: Sequence[str]) -> TaskRead:
@@ -54,7 +55,7 @@ TaskView = dict[str, Any]
 def view_values(values: Mapping[Any, Any]) -> TaskView:
     """A row of ``repository.owned_views`` (values come typed from the database)."""
     tags = _tag_list(values["tag_names"])
-    return {name: tags if name == "tags" else values[name] for name in TaskRead.model_fields}
+    return {name: tags if name == "tags" else values[name] for name in VIEW_FIELDS}
 
 
 def view_of_row(values: Mapping[Any, Any]) -> TaskRead:
@@ -111,7 +112,7 @@ async def create_task(database: Database, user: Owner, data: TaskCreate) -> Task
         return created.model_dump()
     values = _new_task(user, data)
     tags = await repository.insert_with_tags(database.runner, values, data.tags)
-    return {name: tags if name == "tags" else values[name] for name in TaskRead.model_fields}
+    return {name: tags if name == "tags" else values[name] for name in VIEW_FIELDS}
 
 
 async def create_idempotent(
