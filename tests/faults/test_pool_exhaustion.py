@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from taskapi.core.rawsql import PostgresRunner
 from tests.conftest import AppFactory, client_for
 from tests.factories import create_task, signed_in_user
 from tests.faults.load import unavailable_problem
@@ -87,3 +88,28 @@ async def test_slow_requests_holding_the_pool_make_others_503_not_500(
             )
         )
         assert [response.status_code for response in again] == [201] * 5
+
+
+@pytest.mark.usefixtures("app")
+async def test_exhausted_hot_pool_is_503_and_then_works_again(app_factory: AppFactory) -> None:
+    """The asyncpg pool of the hot path (core/rawsql.py) times out the same way."""
+    app: FastAPI = app_factory(**POOL)
+    runner = app.state.database.runner
+    assert isinstance(runner, PostgresRunner)
+    async with client_for(app) as client:
+        user = await signed_in_user(client)
+        task = await create_task(client, user, title="before")
+
+        async with (await runner.pool()).acquire():  # its only connection
+            responses = [
+                await client.post("/api/v1/tasks", json={"title": "x"}, headers=user.headers),
+                await client.get(f"/api/v1/tasks/{task['id']}", headers=user.headers),
+                await client.get("/api/v1/tasks", headers=user.headers),
+            ]
+            for response in responses:
+                await assert_unavailable(response)
+
+        after = await client.post("/api/v1/tasks", json={"title": "after"}, headers=user.headers)
+        assert after.status_code == 201, after.text
+        listed = await client.get("/api/v1/tasks", headers=user.headers)
+        assert sorted(item["title"] for item in listed.json()["items"]) == ["after", "before"]

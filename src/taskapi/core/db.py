@@ -15,6 +15,7 @@ from uuid import uuid4
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -194,8 +195,18 @@ class Database:
         return (self.read_sessionmaker if read_only else self.sessionmaker)()
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        """Both pools can reach the database. A session connection left over from
+        before a database restart fails once and invalidates the pool: one retry then
+        tells "restarted" from "down"."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+                break
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        await self.runner.ping()
 
     async def dispose(self) -> None:
         await self.runner.close()

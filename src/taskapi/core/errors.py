@@ -262,8 +262,13 @@ def is_unavailable_database_error(exc: BaseException) -> bool:
     """True for errors that mean "the database is not reachable now", not "bad SQL"."""
     if isinstance(exc, PoolTimeoutError | asyncpg.PostgresConnectionError):
         return True
-    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
-        return True  # the hot path's connection was lost (the server went away)
+    if isinstance(exc, asyncpg.InternalClientError) or (
+        isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+    ):
+        # The hot path's connection was lost mid-operation or is closed (core/rawsql.py
+        # drops such a connection): the next request gets a new one. Other interface
+        # errors (bad arguments) are bugs: 500.
+        return True
     state = _sqlstate(exc if isinstance(exc, asyncpg.PostgresError) else getattr(exc, "orig", None))
     if state is not None and state.startswith(_UNAVAILABLE_SQLSTATES):
         return True
@@ -298,6 +303,7 @@ def install_error_handlers(app: FastAPI) -> None:
         TimeoutError,
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
     ):
         app.add_exception_handler(database_error, _database_or_unexpected)
     app.add_exception_handler(IntegrityError, _integrity_error)

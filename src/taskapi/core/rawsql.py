@@ -13,11 +13,13 @@ both backends answer from the same SQL and the same conversions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+import asyncpg
 from sqlalchemy import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -95,6 +97,9 @@ class StatementRunner(Protocol):
     async def fetch(self, statement: ClauseElement, values: Mapping[str, Any]) -> list[RowValues]:
         """All rows of a read (no transaction on PostgreSQL: one round trip)."""
 
+    async def ping(self) -> None:
+        """Raise unless the runner can reach the database now."""
+
     async def close(self) -> None:
         """Release the connections it holds."""
 
@@ -133,7 +138,8 @@ class PostgresRunner:
         self._in_transaction = in_transaction
         self.watcher: PoolWatcher | None = None
 
-    async def _get_pool(self) -> Any:
+    async def pool(self) -> Any:
+        """The asyncpg pool, opened on first use."""
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
@@ -143,22 +149,37 @@ class PostgresRunner:
     async def fetch(self, statement: ClauseElement, values: Mapping[str, Any]) -> list[RowValues]:
         compiled = compile_statement(statement)
         arguments = compiled.arguments(values)
-        pool = await self._get_pool()
+        pool = await self.pool()
         # A full pool is "try again shortly" (503 via TimeoutError), never a hang.
-        async with pool.acquire(timeout=self._acquire_timeout) as connection:
-            watcher = self.watcher
-            if watcher is not None:
-                watcher.checked_out(pool.get_size())
-            try:
-                if self._in_transaction:
-                    async with connection.transaction():
-                        records = await connection.fetch(compiled.sql, *arguments)
-                else:
+        connection = await pool.acquire(timeout=self._acquire_timeout)
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.checked_out(pool.get_size())
+        try:
+            if self._in_transaction:
+                async with connection.transaction():
                     records = await connection.fetch(compiled.sql, *arguments)
-            finally:
-                if watcher is not None:
-                    watcher.checked_in()
+            else:
+                records = await connection.fetch(compiled.sql, *arguments)
+        except BaseException:
+            # After a failure (a lost server, a cancelled request) the connection's
+            # protocol state is unknown: never hand it to the next request. (The pool's
+            # release resets nothing, so it would not notice.) A new one is opened.
+            # A lost connection may already be detached from its pool: then it is gone.
+            with contextlib.suppress(asyncpg.InterfaceError):
+                connection.terminate()
+            raise
+        finally:
+            if watcher is not None:
+                watcher.checked_in()
+            await pool.release(connection)
         return [compiled.row(record) for record in records]
+
+    async def ping(self) -> None:
+        """One round trip on the hot pool (readiness)."""
+        pool = await self.pool()
+        async with pool.acquire(timeout=self._acquire_timeout) as connection:
+            await connection.fetchval("SELECT 1")
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -177,6 +198,9 @@ class SqlAlchemyRunner:
         async with self._engine.connect() as connection:
             result = await connection.execute(statement, dict(values))  # type: ignore[call-overload]
             return [dict(row._mapping) for row in result]
+
+    async def ping(self) -> None:
+        """Nothing of its own to check: the engine is the ``Database``'s."""
 
     async def close(self) -> None:
         """The engine belongs to the ``Database``, which disposes of it."""
