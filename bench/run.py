@@ -227,9 +227,9 @@ def pgbench(
     if log_prefix is not None:
         cmd += ["-l", f"--log-prefix={log_prefix}"]
     cmd.append(server.dbname)
+    # The get and list statements run on the service's hot pool, which keeps
+    # PostgreSQL's default plan cache (core/db.py, ADR 0006): so does pgbench here.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    # The service's connections plan every statement with its values (core/db.py).
-    env["PGOPTIONS"] = "-c plan_cache_mode=force_custom_plan"
     out = subprocess.run(
         cmd,
         capture_output=True,
@@ -823,8 +823,8 @@ def command_line(argv: Sequence[str]) -> str:
     direct = f"{python} -m bench.run" + (" " + shlex.join(argv) if argv else "")
     if "MAKELEVEL" in os.environ:
         args = os.environ.get("BENCH_ARGS", shlex.join(argv)).strip()
-        return "make bench" + (f' BENCH_ARGS="{args}"' if args else "") + f" (`{direct}`)"
-    return direct
+        return "`make bench" + (f' BENCH_ARGS="{args}"' if args else "") + f"` (`{direct}`)"
+    return f"`{direct}`"
 
 
 def report_section(
@@ -842,7 +842,7 @@ def report_section(
     out = [
         f"## {stamp} — {args.db}, commit {commit}",
         "",
-        f"- Command: `{command_line(argv)}`; {seconds / 60:.1f} minutes in all.",
+        f"- Command: {command_line(argv)}; {seconds / 60:.1f} minutes in all.",
         f"- Machine: {machine}.",
         f"- Seed ({info.seconds:.0f} s): {sizes.describe()}; "
         + ", ".join(f"{n:,} {t}" for t, n in info.rows.items())
@@ -909,7 +909,8 @@ def record(section: str) -> None:
     if not DOC.exists():
         DOC.write_text(DOC_HEADER, encoding="utf-8")
     with DOC.open("a", encoding="utf-8") as doc:
-        doc.write(section)
+        # A blank line first: the section's heading must not run into the text above.
+        doc.write("\n" + section)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
