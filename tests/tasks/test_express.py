@@ -86,6 +86,7 @@ async def _requests(
         bobs["id"],
         "00000000-0000-4000-8000-000000000000",
         "not-a-uuid",
+        tagged["id"] + "%0A",  # "$" in a regex would let the newline through
     ):
         requests.append((task_url(task_id), {}, auth))
     for condition in (etag, '"999"', f'W/{etag}, "1"', "*", "x" * 257, "x" * 256):
@@ -105,6 +106,7 @@ async def _requests(
         {"limit": "05"},
         {"limit": " 5"},
         {"limit": "x"},
+        {"limit": "5\n"},
         {"limit": "2", "cursor": cursor},
         {"limit": "2", "cursor": cursor, "sort": "title"},
         {"cursor": "garbage"},

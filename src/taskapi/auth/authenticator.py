@@ -88,20 +88,21 @@ class Authenticator:
         async with self._sessions() as session:
             if cached is None or cached[1] <= now:
                 principal, expires = await self._verify(session, token)
-                if len(self._tokens) >= MAX_CACHED_TOKENS:
-                    self._tokens.clear()  # crude but bounded; a refill costs one decode each
-                self._tokens[token] = (principal, expires)
-                self._confirmed[principal.user_id] = time.monotonic()
             else:
                 await self._confirm_exists(session, principal)
+                expires = cached[1]
+            # Cached only once committed: an account provisioned here must exist.
             await session.commit()
+        if len(self._tokens) >= MAX_CACHED_TOKENS:
+            self._tokens.clear()  # crude but bounded; a refill costs one decode each
+        self._tokens[token] = (principal, expires)
+        self._confirmed[principal.user_id] = time.monotonic()
         return principal
 
     async def _confirm_exists(self, session: AsyncSession, principal: Principal) -> None:
         if not await user_repository.exists(session, principal.user_id):
             self.forget(principal.user_id)
             raise Unauthorized("The account no longer exists")
-        self._confirmed[principal.user_id] = time.monotonic()
 
     async def _verify(self, session: AsyncSession, token: str) -> tuple[Principal, float]:
         """The principal and when its token expires (an external account is provisioned)."""

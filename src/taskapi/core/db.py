@@ -14,6 +14,7 @@ from uuid import uuid4
 
 import asyncpg
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -137,29 +138,42 @@ async def _no_reset(connection: asyncpg.Connection) -> None:
     sends RESET ALL and friends: one more round trip per request.)"""
 
 
+# Options of SQLAlchemy's asyncpg dialect, not of asyncpg itself.
+_SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
 def _hot_pool_opener(
     settings: Settings, url: str, pooled: bool
 ) -> Callable[[], Coroutine[None, None, asyncpg.Pool]]:
     connect_args: dict[str, Any] = {}
-    dsn = make_url(_asyncpg_url(url, connect_args)).set(drivername="postgresql")
+    # The URL read as SQLAlchemy's asyncpg dialect reads it (query options such as
+    # ?ssl=require become keywords), so both pools connect the same way.
+    dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+    url_object = make_url(_asyncpg_url(url, connect_args))
+    _, options = dialect.create_connect_args(url_object)  # type: ignore[no-untyped-call]
+    for name in _SQLALCHEMY_ONLY:
+        options.pop(name, None)
+    options.update(connect_args)
     # PostgreSQL's default plan_cache_mode (auto): the hot statements are plan-stable,
     # so a cached generic plan saves planning each time (docs/adr/0006).
     server_settings = {"application_name": "taskapi"}
     if settings.database_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
     if pooled:
-        connect_args["statement_cache_size"] = 0
+        options["statement_cache_size"] = 0
         server_settings = {}
+    # Connecting is bounded too (asyncpg's default is 60 s), so an unreachable host is a
+    # prompt 503; at least 10 s for a database that wakes up on demand (Neon).
+    options.setdefault("timeout", max(settings.database_pool_timeout, 10.0))
 
     async def open_pool() -> asyncpg.Pool:
         pool: asyncpg.Pool = await asyncpg.create_pool(
-            dsn.render_as_string(hide_password=False),
             min_size=1,
             max_size=settings.database_pool_size,
             max_inactive_connection_lifetime=300,
             reset=_no_reset,
             server_settings=server_settings,
-            **connect_args,
+            **options,
         )
         return pool
 

@@ -279,7 +279,16 @@ def is_unavailable_database_error(exc: BaseException) -> bool:
     return isinstance(exc, (ConnectionError, OSError, TimeoutError))
 
 
+def is_transaction_conflict(exc: BaseException) -> bool:
+    """Deadlock or serialization failure (SQLSTATE class 40): this request lost a race
+    with another one and may simply be retried."""
+    state = _sqlstate(exc if isinstance(exc, asyncpg.PostgresError) else getattr(exc, "orig", None))
+    return state is not None and state.startswith("40")
+
+
 async def _database_or_unexpected(request: Request, exc: Exception) -> Response:
+    if is_transaction_conflict(exc):
+        return await _integrity_error(request, exc)
     if is_unavailable_database_error(exc):
         return await _database_error(request, exc)
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):

@@ -108,7 +108,8 @@ class BodySizeLimitMiddleware:
                 if declared > self.max_bytes:
                     await self._too_large()(scope, receive, send)
                     return
-        if not has_body:  # most requests (every GET): nothing to watch
+        # HTTP/1.1 (uvicorn): without either header a request has no body (every GET).
+        if not has_body:
             await self.app(scope, receive, send)
             return
 

@@ -35,6 +35,14 @@ _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 # processors would only cost time.
 _READY_TYPES = (UTCDateTime, ARRAY)
 
+_CONNECTION_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
 Processor = Callable[[Any], Any]
 RowValues = dict[str, Any]
 
@@ -172,7 +180,10 @@ class PostgresRunner:
         finally:
             if watcher is not None:
                 watcher.checked_in()
-            await pool.release(connection)
+            # The statement's result (a committed create, say) stands even if handing the
+            # connection back fails; the pool then drops that connection itself.
+            with contextlib.suppress(*_CONNECTION_ERRORS):
+                await pool.release(connection)
         return [compiled.row(record) for record in records]
 
     async def ping(self) -> None:
@@ -195,7 +206,8 @@ class SqlAlchemyRunner:
         self._engine = engine
 
     async def fetch(self, statement: ClauseElement, values: Mapping[str, Any]) -> list[RowValues]:
-        async with self._engine.connect() as connection:
+        # begin(), not connect(): a writing statement (the create) must be committed.
+        async with self._engine.begin() as connection:
             result = await connection.execute(statement, dict(values))  # type: ignore[call-overload]
             return [dict(row._mapping) for row in result]
 

@@ -31,10 +31,11 @@ from taskapi.tasks.query import (
 from taskapi.tasks.router import created_answer, page_answer, router, task_answer
 from taskapi.tasks.schemas import TaskCreate
 
+# Matched with fullmatch: "$" would also match before a trailing newline.
 _CANONICAL_UUID = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-_PAGE_SIZE = re.compile(r"^[1-9][0-9]{0,2}$")
+_PAGE_SIZE = re.compile(r"[1-9][0-9]{0,2}")
 _SORTS = {key.value: key for key in SortKey}
 _STATUSES = {status.value: status for status in Status}
 _LIST_PARAMETERS = frozenset({"limit", "cursor", "sort", "status"})
@@ -44,7 +45,7 @@ async def get_task(request: Request) -> Response | None:
     raw_id: str = request.path_params["task_id"]
     conditions = request.headers.getlist("if-none-match")
     if (
-        not _CANONICAL_UUID.match(raw_id)
+        not _CANONICAL_UUID.fullmatch(raw_id)
         or len(conditions) > 1
         or any(len(value) > ETAG_HEADER_MAX_LENGTH for value in conditions)
     ):
@@ -66,7 +67,7 @@ async def list_tasks(request: Request) -> Response | None:
     status = _STATUSES.get(params.get("status", Status.all.value))
     cursor = params.get("cursor")
     if (
-        not _PAGE_SIZE.match(raw_limit)
+        not _PAGE_SIZE.fullmatch(raw_limit)
         or int(raw_limit) > MAX_PAGE_SIZE
         or sort is None
         or status is None

@@ -119,9 +119,10 @@ def _typed(name: str, column: str | None = None) -> Any:
 # PostgreSQL: a task with its tags in one statement, so one round trip and one implicit
 # transaction (docs/adr/0006). Tags are created if missing; ON CONFLICT DO UPDATE (not
 # DO NOTHING) returns the existing tag even when another transaction created it after
-# this statement's snapshot, and it locks the tag against a concurrent delete. The
-# links' foreign key to the new task is checked at the end of the statement, when the
-# task exists.
+# this statement's snapshot, and it locks the tag against a concurrent delete. Rows are
+# locked in name_key order, so two creates naming the same tags in another order cannot
+# deadlock. The links' foreign key to the new task is checked at the end of the
+# statement, when the task exists.
 _INSERT_WITH_TAGS = (
     text(
         """
@@ -129,6 +130,7 @@ _INSERT_WITH_TAGS = (
         INSERT INTO tags (id, user_id, name, name_key, created_at)
         SELECT new.id, :user_id, new.name, new.name_key, :created_at
         FROM unnest(:tag_ids, :tag_names, :tag_keys) AS new (id, name, name_key)
+        ORDER BY new.name_key
         ON CONFLICT (user_id, name_key) DO UPDATE SET name_key = excluded.name_key
         RETURNING id, name, name_key
     ), new_task AS (
