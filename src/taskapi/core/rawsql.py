@@ -73,7 +73,8 @@ class CompiledStatement:
 
 @functools.cache
 def compile_statement(statement: ClauseElement) -> CompiledStatement:
-    """Compile once per statement object (hot statements are themselves built once)."""
+    """Compile once per statement object. Only for statements built once (module
+    constants, ``functools.cache`` builders): each object passed stays in this cache."""
     compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT))
     names = compiled.positiontup or []
     params = tuple(
@@ -103,7 +104,8 @@ class StatementRunner(Protocol):
     dialect: str  # which variant of a statement to build ("postgresql", "sqlite")
 
     async def fetch(self, statement: ClauseElement, values: Mapping[str, Any]) -> list[RowValues]:
-        """All rows of a read (no transaction on PostgreSQL: one round trip)."""
+        """All rows the statement returns. On PostgreSQL it is one round trip with no
+        BEGIN/COMMIT: a writing statement (the create) commits on its own."""
 
     async def ping(self) -> None:
         """Raise unless the runner can reach the database now."""
