@@ -17,14 +17,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from tests.loopback import LoopbackHTTPServer
 
 ISSUER = "https://issuer.example"
 AUDIENCE = "task-api-frontend"
@@ -146,10 +147,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
     def do_GET(self) -> None:
-        owner = self.server.owner
+        owner: JwksServer = self.server.owner  # type: ignore[attr-defined]
         owner.record_request()
         if owner.delay:
             time.sleep(owner.delay)
@@ -170,12 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the per-request log line on stderr."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: JwksServer
-
-
-class JwksServer:
+class JwksServer(LoopbackHTTPServer):
     """``{"keys": [...]}`` at ``url``, on a loopback port of its own."""
 
     def __init__(self, keys: list[dict[str, Any]] | None = None) -> None:
@@ -184,19 +178,11 @@ class JwksServer:
         self.delay = 0.0
         self._lock = threading.Lock()
         self._requests = 0
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.owner = self
-        # A short poll interval: stop() waits for serve_forever's loop to notice.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        self._stopped = False
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}{JWKS_PATH}"
+        return self.address(JWKS_PATH)
 
     @property
     def requests(self) -> int:
@@ -212,23 +198,3 @@ class JwksServer:
 
     def publish(self, *pairs: SigningKeyPair) -> None:
         self.keys = [pair.public_jwk for pair in pairs]
-
-    def stop(self) -> None:
-        """Close the listening socket: further connections are refused."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

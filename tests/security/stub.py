@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.loopback import LoopbackHTTPServer
 
 
 @dataclass
@@ -21,10 +22,8 @@ class Canned:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
     def do_GET(self) -> None:
-        stub = self.server.stub
+        stub: StubServer = self.server.owner  # type: ignore[attr-defined]
         stub.record(self.path)
         canned = stub.routes.get(self.path, Canned(404, b""))
         self.send_response(canned.status)
@@ -38,24 +37,15 @@ class _Handler(BaseHTTPRequestHandler):
         """No per-request line on stderr."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    stub: StubServer
-
-
-class StubServer:
+class StubServer(LoopbackHTTPServer):
     def __init__(self) -> None:
         self.routes: dict[str, Canned] = {}
         self._paths: list[str] = []
         self._lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.stub = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        super().__init__(_Handler)
 
     def url(self, path: str) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        return self.address(path)
 
     def record(self, path: str) -> None:
         with self._lock:
@@ -65,19 +55,3 @@ class StubServer:
     def requested(self) -> list[str]:
         with self._lock:
             return list(self._paths)
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
