@@ -27,6 +27,7 @@ from taskapi.app import create_app
 from taskapi.core.config import Settings
 from taskapi.core.migrate import upgrade
 from tests import servers
+from tests.factories import SignedInUser, signed_in_user
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_SECRET = "test-signing-key-" + "x" * 32
@@ -118,21 +119,30 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings.model_validate(values)
 
 
+SettingsFactory = Callable[..., Settings]
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def settings_factory(database_url: str) -> SettingsFactory:
+    """Settings for the backend under test, with overrides (tests/pooler swaps this one)."""
+    return lambda **overrides: make_settings(database_url, **overrides)
+
+
+@pytest.fixture
+def settings(settings_factory: SettingsFactory) -> Settings:
+    return settings_factory()
 
 
 AppFactory = Callable[..., FastAPI]
 
 
 @pytest.fixture
-async def app_factory(database_url: str) -> AsyncIterator[AppFactory]:
+async def app_factory(settings_factory: SettingsFactory) -> AsyncIterator[AppFactory]:
     """Build extra apps with overridden settings; they are disposed after the test."""
     built: list[FastAPI] = []
 
     def build(**overrides: Any) -> FastAPI:
-        app = create_app(make_settings(database_url, **overrides))
+        app = create_app(settings_factory(**overrides))
         built.append(app)
         return app
 
@@ -167,6 +177,16 @@ def client_for(app: FastAPI) -> httpx.AsyncClient:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(app) as http:
         yield http
+
+
+@pytest.fixture
+async def alice(client: httpx.AsyncClient) -> SignedInUser:
+    return await signed_in_user(client)
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> SignedInUser:
+    return await signed_in_user(client)
 
 
 @pytest.fixture

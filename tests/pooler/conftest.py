@@ -21,17 +21,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from taskapi.app import create_app
 from taskapi.core.config import Settings
 from taskapi.core.migrate import upgrade
 from tests import servers
-from tests.conftest import IN_CI, AppFactory, _skip_reasons, make_settings
-from tests.factories import SignedInUser, signed_in_user
+from tests.conftest import IN_CI, SettingsFactory, _skip_reasons, make_settings
 
 POOLER_DATABASE = "taskapi_pooler"
 SERVER_CONNECTIONS = 4
@@ -109,22 +105,8 @@ def database_url(pooler_urls: PoolerUrls) -> str:
 
 
 @pytest.fixture
-def settings(pooler_urls: PoolerUrls) -> Settings:
-    return pooled_settings(pooler_urls)
-
-
-@pytest.fixture
-async def app_factory(pooler_urls: PoolerUrls) -> AsyncIterator[AppFactory]:
-    built: list[FastAPI] = []
-
-    def build(**overrides: Any) -> FastAPI:
-        app = create_app(pooled_settings(pooler_urls, **overrides))
-        built.append(app)
-        return app
-
-    yield build
-    for app in built:
-        await app.state.database.dispose()
+def settings_factory(pooler_urls: PoolerUrls) -> SettingsFactory:
+    return lambda **overrides: pooled_settings(pooler_urls, **overrides)
 
 
 @pytest.fixture
@@ -133,13 +115,3 @@ async def raw_engine(pooler_urls: PoolerUrls) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(pooler_urls.direct)
     yield engine
     await engine.dispose()
-
-
-@pytest.fixture
-async def alice(client: httpx.AsyncClient) -> SignedInUser:
-    return await signed_in_user(client)
-
-
-@pytest.fixture
-async def bob(client: httpx.AsyncClient) -> SignedInUser:
-    return await signed_in_user(client)
