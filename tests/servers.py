@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -408,7 +408,55 @@ class _ManagedServer:
     def start(self) -> Self:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def stop_server_only(self) -> None:
+        """Stop the server but keep its directory and port (``start_again`` resumes)."""
+        self._stop_server(signal.SIGTERM)
+
+    def start_again(self) -> None:
+        """Start the stopped server on the same directory and port."""
+        with self._lock:
+            if self._stopped or self._base_dir is None:
+                raise RuntimeError("server was stopped for good (or never started)")
+            if self.is_running:
+                raise RuntimeError("server is already running")
+            try:
+                self._start_and_wait()
+            except _PortInUse:
+                raise self._abort_start(
+                    f"port {self.port} was taken while {self._kind} was stopped"
+                ) from None
+
+    def restart(self) -> None:
+        self.stop_server_only()
+        self.start_again()
+
     # -- internals ------------------------------------------------------
+
+    def _start_and_wait(self) -> None:  # pragma: no cover - overridden
+        """Start the process on ``self.port``; raise ``_PortInUse`` if it is taken."""
+        raise NotImplementedError
+
+    def _start_on_a_free_port(self, prepare: Callable[[], None] | None = None) -> None:
+        """Start on a free port; another process may take it first, so try three times.
+        ``prepare`` runs once the port is chosen (e.g. to write a config file)."""
+        attempts = 3
+        for attempt in range(1, attempts + 1):
+            self.port = find_free_port(self.host)
+            if prepare is not None:
+                prepare()
+            try:
+                self._start_and_wait()
+                return
+            except _PortInUse:
+                if attempt == attempts:
+                    raise self._abort_start(
+                        f"{self._kind} found no free port in {attempts} tries"
+                    ) from None
+
+    def _stop_server(self, sig: int) -> None:
+        with self._lock:
+            self._shutdown(sig, self.stop_timeout)
+            self._arm_watchdog()  # guard the kept directory
 
     def _default_stop_signal(self) -> int:
         return signal.SIGTERM
@@ -686,17 +734,7 @@ class PostgresServer(_ManagedServer):
             self._register()  # so atexit removes the dir even if initdb fails
             self._arm_watchdog()
             self._initdb()
-            attempts = 3
-            for attempt in range(1, attempts + 1):
-                self.port = find_free_port(self.host)
-                try:
-                    self._start_and_wait()
-                    break
-                except _PortInUse:
-                    if attempt == attempts:
-                        raise self._abort_start(
-                            f"PostgreSQL found no free port in {attempts} tries"
-                        ) from None
+            self._start_on_a_free_port()
             try:
                 self.execute(f"CREATE DATABASE {_quote_ident(self.dbname)}", dbname="postgres")
             except (PsqlError, subprocess.TimeoutExpired) as exc:
@@ -709,23 +747,7 @@ class PostgresServer(_ManagedServer):
         ``fast`` (SIGINT) disconnects clients, ``smart`` (SIGTERM) waits for
         them, ``immediate`` (SIGQUIT) is crash-like (recovery on next start).
         """
-        with self._lock:
-            self._shutdown(_PG_SHUTDOWN_SIGNALS[mode], self.stop_timeout)
-            self._arm_watchdog()  # guard the kept directory
-
-    def start_again(self) -> None:
-        """Start the stopped server on the same data directory and port."""
-        with self._lock:
-            if self._stopped or self._base_dir is None:
-                raise RuntimeError("server was stopped for good (or never started)")
-            if self.is_running:
-                raise RuntimeError("server is already running")
-            try:
-                self._start_and_wait()
-            except _PortInUse:
-                raise self._abort_start(
-                    f"port {self.port} was taken while PostgreSQL was stopped"
-                ) from None
+        self._stop_server(_PG_SHUTDOWN_SIGNALS[mode])
 
     def restart(self, mode: ShutdownMode = "fast") -> None:
         self.stop_server_only(mode)
@@ -948,40 +970,8 @@ class RedisServer(_ManagedServer):
             self._base_dir = _make_base_dir("taskapi-redis-", None)
             self._register()
             self._arm_watchdog()
-            attempts = 3
-            for attempt in range(1, attempts + 1):
-                self.port = find_free_port(self.host)
-                try:
-                    self._start_and_wait()
-                    break
-                except _PortInUse:
-                    if attempt == attempts:
-                        raise self._abort_start(
-                            f"redis-server found no free port in {attempts} tries"
-                        ) from None
+            self._start_on_a_free_port()
             return self
-
-    def stop_server_only(self) -> None:
-        with self._lock:
-            self._shutdown(signal.SIGTERM, self.stop_timeout)
-            self._arm_watchdog()
-
-    def start_again(self) -> None:
-        with self._lock:
-            if self._stopped or self._base_dir is None:
-                raise RuntimeError("server was stopped for good (or never started)")
-            if self.is_running:
-                raise RuntimeError("server is already running")
-            try:
-                self._start_and_wait()
-            except _PortInUse:
-                raise self._abort_start(
-                    f"port {self.port} was taken while Redis was stopped"
-                ) from None
-
-    def restart(self) -> None:
-        self.stop_server_only()
-        self.start_again()
 
     def _start_and_wait(self) -> None:
         assert self._binary is not None
@@ -1132,41 +1122,8 @@ class PgBouncerServer(_ManagedServer):
             self._register()
             self._arm_watchdog()
             self.auth_file.write_text(f'"{self.user}" ""\n', encoding="utf-8")
-            attempts = 3
-            for attempt in range(1, attempts + 1):
-                self.port = find_free_port(self.host)
-                self._write_config()
-                try:
-                    self._start_and_wait()
-                    break
-                except _PortInUse:
-                    if attempt == attempts:
-                        raise self._abort_start(
-                            f"PgBouncer found no free port in {attempts} tries"
-                        ) from None
+            self._start_on_a_free_port(prepare=self._write_config)
             return self
-
-    def stop_server_only(self) -> None:
-        with self._lock:
-            self._shutdown(signal.SIGTERM, self.stop_timeout)
-            self._arm_watchdog()
-
-    def start_again(self) -> None:
-        with self._lock:
-            if self._stopped or self._base_dir is None:
-                raise RuntimeError("server was stopped for good (or never started)")
-            if self.is_running:
-                raise RuntimeError("server is already running")
-            try:
-                self._start_and_wait()
-            except _PortInUse:
-                raise self._abort_start(
-                    f"port {self.port} was taken while PgBouncer was stopped"
-                ) from None
-
-    def restart(self) -> None:
-        self.stop_server_only()
-        self.start_again()
 
     # -- internals ------------------------------------------------------
 
