@@ -453,6 +453,32 @@ class _ManagedServer:
                         f"{self._kind} found no free port in {attempts} tries"
                     ) from None
 
+    def _spawn_and_wait(
+        self,
+        cmd: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        port_markers: Sequence[str],
+        ready: Callable[[], bool],
+        waiting_for: str = "accept connections",
+        poll_seconds: float = 0.1,
+    ) -> None:
+        """Start the process and poll ``ready`` until it is, it dies or time runs out."""
+        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._spawn(cmd, env)
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            self._check_early_exit(log_size, port_markers)
+            if ready():
+                break
+            if time.monotonic() > deadline:
+                raise self._abort_start(
+                    f"{self._kind} did not {waiting_for} on {self.host}:{self.port} "
+                    f"within {self.start_timeout:.0f}s"
+                )
+            time.sleep(poll_seconds)
+        self._refresh_server_pid()
+
     def _stop_server(self, sig: int) -> None:
         with self._lock:
             self._shutdown(sig, self.stop_timeout)
@@ -860,21 +886,12 @@ class PostgresServer(_ManagedServer):
 
     def _start_and_wait(self) -> None:
         assert self._bins is not None
-        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
-        self._spawn(self._server_cmd(), _clean_env())
-        assert self._proc is not None
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            self._check_early_exit(log_size, ("could not bind", "Address already in use"))
-            if self._accepting():
-                break
-            if time.monotonic() > deadline:
-                raise self._abort_start(
-                    f"PostgreSQL did not accept connections on {self.host}:{self.port} "
-                    f"within {self.start_timeout:.0f}s"
-                )
-            time.sleep(0.1)
-        self._refresh_server_pid()
+        self._spawn_and_wait(
+            self._server_cmd(),
+            _clean_env(),
+            port_markers=("could not bind", "Address already in use"),
+            ready=self._accepting,
+        )
 
     def _refresh_server_pid(self) -> None:
         # Under runuser our child is runuser; the postmaster is its child.
@@ -980,18 +997,14 @@ class RedisServer(_ManagedServer):
             "--save", "", "--appendonly", "no", "--daemonize", "no",
             "--dir", str(self.base_dir),
         ]  # fmt: skip
-        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
-        self._spawn(cmd, os.environ)
-        assert self._proc is not None
-        deadline = time.monotonic() + self.start_timeout
-        while not _redis_ping(self.host, self.port):
-            self._check_early_exit(log_size, ("Address already in use", "already in use"))
-            if time.monotonic() > deadline:
-                raise self._abort_start(
-                    f"redis-server did not answer PING on {self.host}:{self.port} "
-                    f"within {self.start_timeout:.0f}s"
-                )
-            time.sleep(0.05)
+        self._spawn_and_wait(
+            cmd,
+            os.environ,
+            port_markers=("Address already in use", "already in use"),
+            ready=self.ping,
+            waiting_for="answer PING",
+            poll_seconds=0.05,
+        )
 
 
 def start_redis(*, start_timeout: float = 30.0) -> RedisServer:
@@ -1180,21 +1193,12 @@ class PgBouncerServer(_ManagedServer):
 
     def _start_and_wait(self) -> None:
         assert self._binary is not None
-        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
-        self._spawn([*self._run_as, str(self._binary), str(self.config_path)], _clean_env())
-        assert self._proc is not None
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            self._check_early_exit(log_size, ("Address already in use", "bind(): "))
-            if self._accepting():
-                break
-            if time.monotonic() > deadline:
-                raise self._abort_start(
-                    f"PgBouncer did not accept connections on {self.host}:{self.port} "
-                    f"within {self.start_timeout:.0f}s"
-                )
-            time.sleep(0.1)
-        self._refresh_server_pid()
+        self._spawn_and_wait(
+            [*self._run_as, str(self._binary), str(self.config_path)],
+            _clean_env(),
+            port_markers=("Address already in use", "bind(): "),
+            ready=self._accepting,
+        )
 
     def _refresh_server_pid(self) -> None:
         # Under runuser our child is runuser; pgbouncer is its child.
