@@ -269,7 +269,7 @@ def is_unavailable_database_error(exc: BaseException) -> bool:
         # drops such a connection): the next request gets a new one. Other interface
         # errors (bad arguments) are bugs: 500.
         return True
-    state = _sqlstate(exc if isinstance(exc, asyncpg.PostgresError) else getattr(exc, "orig", None))
+    state = _sqlstate(exc)
     if state is not None and state.startswith(_UNAVAILABLE_SQLSTATES):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -282,7 +282,7 @@ def is_unavailable_database_error(exc: BaseException) -> bool:
 def is_transaction_conflict(exc: BaseException) -> bool:
     """Deadlock or serialization failure (SQLSTATE class 40): this request lost a race
     with another one and may simply be retried."""
-    state = _sqlstate(exc if isinstance(exc, asyncpg.PostgresError) else getattr(exc, "orig", None))
+    state = _sqlstate(exc)
     return state is not None and state.startswith("40")
 
 

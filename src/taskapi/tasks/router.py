@@ -115,15 +115,19 @@ async def create_task(
     )
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    headers |= {"Location": f"{router.prefix}/{task.id}", "ETag": entity_tag(task.version)}
+    headers |= _created_headers(task.id, task.version)
     return json_response(task, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+def _created_headers(task_id: uuid.UUID, version: int) -> dict[str, str]:
+    return {"Location": f"{router.prefix}/{task_id}", "ETag": entity_tag(version)}
 
 
 async def created_answer(request: Request, user: Principal, data: TaskCreate) -> Response:
     """POST /tasks without an Idempotency-Key, once the body is read (shared with
     tasks/express.py)."""
     task = await service.create_task(request.app.state.database, user, data)
-    headers = {"Location": f"{router.prefix}/{task['id']}", "ETag": entity_tag(task["version"])}
+    headers = _created_headers(task["id"], task["version"])
     return raw_json_response(
         render_json(task), status_code=status.HTTP_201_CREATED, headers=headers
     )

@@ -52,10 +52,13 @@ def _tag_list(value: str | bytes | list[str | None] | None) -> list[str]:
 TaskView = dict[str, Any]
 
 
+def _task_view(values: Mapping[Any, Any], tags: list[str]) -> TaskView:
+    return {name: tags if name == "tags" else values[name] for name in VIEW_FIELDS}
+
+
 def view_values(values: Mapping[Any, Any]) -> TaskView:
     """A row of ``repository.owned_views`` (values come typed from the database)."""
-    tags = _tag_list(values["tag_names"])
-    return {name: tags if name == "tags" else values[name] for name in VIEW_FIELDS}
+    return _task_view(values, _tag_list(values["tag_names"]))
 
 
 def view_of_row(values: Mapping[Any, Any]) -> TaskRead:
@@ -112,7 +115,7 @@ async def create_task(database: Database, user: Owner, data: TaskCreate) -> Task
         return created.model_dump()
     values = _new_task(user, data)
     tags = await repository.insert_with_tags(database.runner, values, data.tags)
-    return {name: tags if name == "tags" else values[name] for name in VIEW_FIELDS}
+    return _task_view(values, tags)
 
 
 async def create_idempotent(
