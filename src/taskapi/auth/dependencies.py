@@ -120,11 +120,12 @@ async def get_caller(request: Request) -> Principal:
         raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'", error=None)
     state = request.app.state
     principal: Principal = await state.authenticator.authenticate(token)
-    request.state.user_id = str(principal.user_id)  # for the access log
+    user_id = str(principal.user_id)
+    request.state.user_id = user_id  # for the access log
     item = state.api_limit
     if item is not None:
         limiter: RateLimiter = state.rate_limiter
-        usage = await limiter.hit(item, "api", str(principal.user_id), fail_open=True)
+        usage = await limiter.hit(item, "api", user_id, fail_open=True)
         if usage is not None:
             request.state.response_headers = usage.headers
             usage.raise_if_exceeded()
