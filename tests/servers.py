@@ -335,7 +335,7 @@ atexit.register(stop_all)
 
 
 class _ManagedServer:
-    """Process handling shared by PostgreSQL and Redis."""
+    """Process handling shared by PostgreSQL, PgBouncer and Redis."""
 
     _kind = "server"
     _log_name = "server.log"
@@ -353,6 +353,8 @@ class _ManagedServer:
         self._server_identity: str | None = None
         self._watchdog: _Watchdog | None = None
         self._stopped = False
+        # A command prefix such as runuser (initdb refuses root); empty: run as we are.
+        self._run_as: list[str] = []
 
     # -- public ---------------------------------------------------------
 
@@ -495,7 +497,14 @@ class _ManagedServer:
         return None
 
     def _refresh_server_pid(self) -> None:
-        """Learn the real server PID if our child is only a wrapper."""
+        """Under runuser our child is only the wrapper and the server is its child:
+        take the server's PID from its pidfile."""
+        proc, pidfile = self._proc, self._pidfile()
+        if proc is None or pidfile is None or self._server_pid != proc.pid or not self._run_as:
+            return
+        pid = _read_pidfile(pidfile)
+        if pid is not None and _proc_ppid(pid) == proc.pid:
+            self._server_pid, self._server_identity = pid, _proc_identity(pid)
 
     def _check_early_exit(self, log_size: int, port_markers: Sequence[str]) -> None:
         """Raise if the server process died while we waited for it."""
@@ -723,7 +732,6 @@ class PostgresServer(_ManagedServer):
         self.extra_settings = dict(settings or {})
         self._bindir = bindir
         self._bins: PgBinaries | None = None
-        self._run_as: list[str] = []
         self._run_as_uid: int | None = None
 
     # -- public ---------------------------------------------------------
@@ -892,15 +900,6 @@ class PostgresServer(_ManagedServer):
             port_markers=("could not bind", "Address already in use"),
             ready=self._accepting,
         )
-
-    def _refresh_server_pid(self) -> None:
-        # Under runuser our child is runuser; the postmaster is its child.
-        proc = self._proc
-        if proc is None or self._server_pid != proc.pid or not self._run_as:
-            return
-        pm_pid = _read_pidfile(self.data_dir / "postmaster.pid")
-        if pm_pid is not None and _proc_ppid(pm_pid) == proc.pid:
-            self._server_pid, self._server_identity = pm_pid, _proc_identity(pm_pid)
 
     def _accepting(self) -> bool:
         assert self._bins is not None
@@ -1079,7 +1078,6 @@ class PgBouncerServer(_ManagedServer):
         self.max_client_conn = max_client_conn
         self.extra_settings = dict(settings or {})
         self._binary: Path | None = None
-        self._run_as: list[str] = []
         self._run_as_uid: int | None = None
 
     # -- public ---------------------------------------------------------
@@ -1199,15 +1197,6 @@ class PgBouncerServer(_ManagedServer):
             port_markers=("Address already in use", "bind(): "),
             ready=self._accepting,
         )
-
-    def _refresh_server_pid(self) -> None:
-        # Under runuser our child is runuser; pgbouncer is its child.
-        proc = self._proc
-        if proc is None or self._server_pid != proc.pid or not self._run_as:
-            return
-        pid = _read_pidfile(self.base_dir / "pgbouncer.pid")
-        if pid is not None and _proc_ppid(pid) == proc.pid:
-            self._server_pid, self._server_identity = pid, _proc_identity(pid)
 
     def _accepting(self) -> bool:
         try:
